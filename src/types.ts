@@ -1,0 +1,199 @@
+/**
+ * The contract between the pipeline stages: what a page is, what an engine must do with it, and
+ * the record every output format is written from. `schema/page.schema.json` is generated from
+ * `PageRecord` and `DocumentRecord` below (`npm run schema`); a test fails when the two drift.
+ */
+
+/** An axis-aligned box in page pixels: [left, top, right, bottom]. */
+export type BBox = [number, number, number, number];
+
+/** Why an engine stopped producing text for a page. */
+export type Finish =
+  /** The engine finished on its own (the only value for detector/recogniser engines). */
+  | "stop"
+  /** A token budget cut the text short. */
+  | "length"
+  /** A repetition loop was detected and generation was stopped. */
+  | "loop";
+
+/** A decoded page bitmap: 8-bit RGB, row-major, no padding (`data.length === width * height * 3`). */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** One page as it leaves the `pages/` stage. */
+export interface Page {
+  /** The input as the user named it (`-` for stdin). */
+  source: string;
+  /** 1-based page number within the source. */
+  page: number;
+  /** Pages in the source, once known. */
+  pages: number;
+  image: RgbImage;
+  /** Resolution the page was rasterized at (PDF pages), or the image's own when it declares one. */
+  dpi?: number;
+  /** Time spent decoding / rasterizing this page, in milliseconds. */
+  rasterizeMs: number;
+  /** Non-fatal observations made while rasterizing (e.g. the pixel cap lowered the DPI). */
+  warnings: string[];
+}
+
+/** One recognised line of text. */
+export interface Line {
+  text: string;
+  /** Where the line is on the page, when the engine knows. */
+  bbox?: BBox;
+  /** Mean recognition confidence in [0, 1], when the engine reports one. */
+  confidence?: number;
+}
+
+/** What an engine returns for one page. */
+export interface EngineResult {
+  text: string;
+  lines: Line[];
+  finish: Finish;
+  /** Engine stage timings in milliseconds (e.g. detectMs, recognizeMs, prefillMs, decodeMs). */
+  timings: Record<string, number>;
+  warnings: string[];
+  /** Clockwise rotation in degrees (0, 90, 180, 270) the engine applied to read the page upright. */
+  rotation?: number;
+  /** Token counts, for generative engines. */
+  tokens?: { input: number; output: number };
+}
+
+/** Options for one `recognize` call. */
+export interface RecognizeOptions {
+  /** Aborted when the page times out or the run is interrupted; engines should stop early when they can. */
+  signal?: AbortSignal;
+  /** Generative engines call this with each new piece of text as it is produced. */
+  onText?: (delta: string) => void;
+}
+
+/** Identity of the engine and model that produced a result; copied into every record. */
+export interface EngineInfo {
+  /** Registry name, e.g. "ppocr" or "qwen". */
+  engine: string;
+  /** Model identifier, e.g. "PP-OCRv4 (ch)" or "onnx-community/Qwen3-VL-2B-Instruct-ONNX". */
+  model: string;
+  revision?: string;
+  dtype?: string;
+  device?: string;
+}
+
+/** A loaded engine. One instance recognises pages one at a time. */
+export interface Engine {
+  readonly info: EngineInfo;
+  /** Time spent loading models, in milliseconds. */
+  readonly loadMs: number;
+  recognize(page: Page, options?: RecognizeOptions): Promise<EngineResult>;
+  /** Releases native resources. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/** Options every engine factory receives; engines ignore what does not concern them. */
+export interface EngineOptions {
+  /** ONNX Runtime intra-op threads; defaults to the number of CPU cores. */
+  threads?: number;
+  /** Where an engine's model lives, or which model to use (engine specific). */
+  model?: string;
+  /** Engine-specific settings, passed through from the caller. */
+  [key: string]: unknown;
+}
+
+/** Whether an engine can run here, and what to do if not. */
+export interface Availability {
+  ok: boolean;
+  /** Why it cannot run, and the command that fixes it. */
+  reason?: string;
+}
+
+/** An engine as the registry knows it, before it is loaded. */
+export interface EngineFactory {
+  name: string;
+  description: string;
+  /** Cheap check (no model loading, no network) used by `--engine auto` and `doctor`. */
+  available(options: EngineOptions): Promise<Availability>;
+  load(options: EngineOptions): Promise<Engine>;
+}
+
+/** Stable machine-readable error codes, carried by error records and printed in messages. */
+export type ErrorCode =
+  | "not_found"
+  | "unreadable"
+  | "empty"
+  | "unsupported"
+  | "corrupt"
+  | "encrypted"
+  | "render_failed"
+  | "too_large"
+  | "engine_failed"
+  | "timeout";
+
+export interface RecordError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Per-page timings in milliseconds: the pipeline's own plus the engine's stages. */
+export interface Timings {
+  rasterizeMs: number;
+  inferMs: number;
+  totalMs: number;
+  [stage: string]: number;
+}
+
+/**
+ * One page's result: a JSONL line, or one entry of a document's `records`.
+ * An input that fails before any page could be read gives one record with `page: 0` and `error`.
+ */
+export interface PageRecord {
+  /** The input as the user named it (`-` for stdin). */
+  source: string;
+  /** 1-based page number; 0 when the whole input failed before a page could be read. */
+  page: number;
+  /** Pages in the source; 0 when unknown because the input could not be opened. */
+  pages: number;
+  engine: string;
+  model: string;
+  dtype?: string;
+  device?: string;
+  /** Page size in pixels as recognised. */
+  width?: number;
+  height?: number;
+  text: string;
+  lines: Line[];
+  finish?: Finish;
+  rotation?: number;
+  tokens?: { input: number; output: number };
+  timings: Timings;
+  warnings: string[];
+  error?: RecordError;
+}
+
+/** The JSON format: one document per input, wrapping its page records. */
+export interface DocumentRecord {
+  source: string;
+  pages: number;
+  engine: string;
+  model: string;
+  /** The pages' text joined with blank lines, in page order. */
+  text: string;
+  records: PageRecord[];
+  /** Set when the input, or any of its pages, failed. */
+  error?: RecordError;
+}
+
+/** Machine-readable exit codes of the CLI. */
+export enum ExitCode {
+  Ok = 0,
+  /** At least one input or page failed; every other input was still written. */
+  InputFailed = 1,
+  /** Bad command line. */
+  Usage = 2,
+  /** The requested model is not installed. */
+  ModelMissing = 3,
+  /** Interrupted by SIGINT after flushing finished pages. */
+  Interrupted = 130,
+}
