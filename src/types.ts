@@ -194,6 +194,8 @@ export enum ExitCode {
   Usage = 2,
   /** The requested model is not installed. */
   ModelMissing = 3,
+  /** A bug in qwen-ocr itself (sysexits' EX_SOFTWARE); please report it. */
+  Internal = 70,
   /** Interrupted by SIGINT after flushing finished pages. */
   Interrupted = 130,
 }
