@@ -1,0 +1,15 @@
+/**
+ * qwen-ocr as a library: the same pipeline the CLI runs.
+ *
+ * ```ts
+ * import { scan } from "qwen-ocr";
+ * for await (const page of scan(["invoice.pdf"], { engine: "ppocr" })) console.log(page.text);
+ * ```
+ */
+export { scan, type ScanOptions, type ApiEvent } from "./api.js";
+export { registerEngine, getEngineFactory, engineNames, loadPlugin } from "./engines/registry.js";
+export { toDocument } from "./output/document.js";
+export { createFormatter, FORMATS, type Format, type Formatter } from "./output/format.js";
+export { parsePageSelection, type PageSelection } from "./pages/index.js";
+export { OcrError, UsageError } from "./errors.js";
+export * from "./types.js";
