@@ -123,6 +123,8 @@ class DirectoryWriter implements OutputWriter {
     const records = this.pending;
     this.pending = [];
     if (!records.length) return;
+    // Plain text carries no errors (they are on stderr), so a failed input gets no empty file.
+    if (this.format === "text" && records.every((r) => r.error)) return;
     const file = this.fileFor(records[0].source);
     await writeFileAtomic(file, this.render(records));
     this.files.push(file);
