@@ -1,5 +1,5 @@
 import { OcrError, toOcrError } from "./errors.js";
-import type { Engine, EngineInfo, EngineResult, Page, PageRecord, RecordError } from "./types.js";
+import type { Engine, EngineInfo, EngineResult, Page, PageRecord, Prompt, RecordError } from "./types.js";
 import type { OpenedSource, PageFailure, PageSelection } from "./pages/index.js";
 import type { Source } from "./inputs/index.js";
 
@@ -15,6 +15,8 @@ export interface PipelineOptions {
   dpi?: number;
   maxPixels?: number;
   pages?: PageSelection;
+  /** For generative engines: the rendered template every page is read with. */
+  prompt?: Prompt;
   /** A page that takes longer than this fails with `timeout`; 0 or undefined means no limit. */
   pageTimeoutMs?: number;
   /** Stops after the page in flight. */
@@ -91,6 +93,7 @@ async function recognizeOne(page: Page, options: PipelineOptions): Promise<PageR
   try {
     const result = await withTimeout(
       options.engine.recognize(page, {
+        prompt: options.prompt,
         signal: controller.signal,
         onText: options.onEvent
           ? (delta) => options.onEvent?.({ type: "text", source: page.source, page: page.page, delta })
@@ -100,7 +103,7 @@ async function recognizeOne(page: Page, options: PipelineOptions): Promise<PageR
       controller,
     );
     const inferMs = performance.now() - started;
-    return pageRecord(page, options.engine, result, inferMs);
+    return pageRecord(page, options, result, inferMs);
   } catch (err) {
     const error = toOcrError(err, "engine_failed");
     const record = failedRecord(page.source, page.page, page.pages, options.engine.info, error.toRecord());
@@ -125,16 +128,19 @@ function withTimeout<T>(work: Promise<T>, ms: number | undefined, controller: Ab
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-function pageRecord(page: Page, engine: Engine, result: EngineResult, inferMs: number): PageRecord {
-  const { info } = engine;
+function pageRecord(page: Page, options: PipelineOptions, result: EngineResult, inferMs: number): PageRecord {
+  const { info } = options.engine;
   const record: PageRecord = {
     source: page.source,
     page: page.page,
     pages: page.pages,
     engine: info.engine,
     model: info.model,
+    ...(info.revision ? { revision: info.revision } : {}),
     ...(info.dtype ? { dtype: info.dtype } : {}),
     ...(info.device ? { device: info.device } : {}),
+    ...(options.prompt ? { prompt: options.prompt.name } : {}),
+    ...(result.generation ? { generation: result.generation } : {}),
     width: page.image.width,
     height: page.image.height,
     text: result.text,

@@ -63,8 +63,18 @@ export interface EngineResult {
   tokens?: { input: number; output: number };
 }
 
+/** The instruction a generative engine follows for a page (a template from `prompts/`, rendered). */
+export interface Prompt {
+  /** Template name, or the file it came from. */
+  name: string;
+  /** The rendered instruction text. */
+  text: string;
+}
+
 /** Options for one `recognize` call. */
 export interface RecognizeOptions {
+  /** For generative engines; detector/recogniser engines ignore it. */
+  prompt?: Prompt;
   /** Aborted when the page times out or the run is interrupted; engines should stop early when they can. */
   signal?: AbortSignal;
   /** Generative engines call this with each new piece of text as it is produced. */
@@ -157,8 +167,12 @@ export interface PageRecord {
   pages: number;
   engine: string;
   model: string;
+  revision?: string;
   dtype?: string;
   device?: string;
+  /** Name of the prompt template, for generative engines. */
+  prompt?: string;
+  generation?: Record<string, number | boolean | string>;
   /** Page size in pixels as recognised. */
   width?: number;
   height?: number;
