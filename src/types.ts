@@ -61,6 +61,8 @@ export interface EngineResult {
   rotation?: number;
   /** Token counts, for generative engines. */
   tokens?: { input: number; output: number };
+  /** Generation parameters actually used (e.g. max_new_tokens, do_sample), for generative engines. */
+  generation?: Record<string, number | boolean | string>;
 }
 
 /** The instruction a generative engine follows for a page (a template from `prompts/`, rendered). */
