@@ -4,7 +4,7 @@ import { Ajv } from "ajv";
 import { ROOT } from "./cli.js";
 
 const schema = JSON.parse(readFileSync(path.join(ROOT, "schema/page.schema.json"), "utf8")) as object;
-const ajv = new Ajv({ allErrors: true, strict: true });
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 ajv.addSchema(schema, "page");
 
 const pageRecord = ajv.getSchema("page#/definitions/PageRecord")!;
