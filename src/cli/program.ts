@@ -13,8 +13,8 @@ export interface ScanFlags {
   dpi: number;
   threads?: number;
   pageTimeout: number;
-  plugin: string[];
-  quiet: boolean;
+  plugin?: string[];
+  quiet?: boolean;
 }
 
 function positiveInt(name: string) {
@@ -31,8 +31,8 @@ function nonNegativeNumber(value: string): number {
   return n;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Builds the command tree. Commands import their implementation only when they run. */
@@ -59,8 +59,8 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .option("--dpi <n>", "PDF rasterization resolution", positiveInt("--dpi"), 200)
     .option("--threads <n>", "inference threads (default: all cores)", positiveInt("--threads"))
     .option("--page-timeout <seconds>", "fail a page that takes longer than this (0: no limit)", nonNegativeNumber, 0)
-    .option("--plugin <module>", "load engines from a module (repeatable)", collect, [])
-    .option("-q, --quiet", "no progress or notes on stderr (errors still print)", false)
+    .option("--plugin <module>", "load engines from a module (repeatable)", collect)
+    .option("-q, --quiet", "no progress or notes on stderr (errors still print)")
     .addHelpText(
       "after",
       `

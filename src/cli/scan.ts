@@ -8,10 +8,10 @@ import type { ScanFlags } from "./program.js";
 
 /** `qwen-ocr scan`: runs the API's scan and writes its records, reporting failures on stderr. */
 export async function runScan(args: string[], flags: ScanFlags, io: CliIO): Promise<number> {
-  const reporter = new Reporter(io.stderr, flags.quiet);
+  const reporter = new Reporter(io.stderr, !!flags.quiet);
   const pages = flags.pages === undefined ? undefined : parsePageSelection(flags.pages);
   const writer = await createWriter({ format: flags.format, output: flags.output, stdout: io.stdout, inputs: args.length });
-  const progress = await createProgress({ stream: io.stderr, quiet: flags.quiet, env: io.env });
+  const progress = await createProgress({ stream: io.stderr, quiet: !!flags.quiet, env: io.env });
 
   const interrupt = new AbortController();
   const onSigint = () => {
