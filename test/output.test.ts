@@ -26,6 +26,15 @@ describe("formatters", () => {
     expect(single.record(rec("x.png", 1, 1, "only")) + single.end()).toBe("only\n");
   });
 
+  it("text: streamed text of a generating page is shown as it comes, and the record adds only the rest", () => {
+    const f = createFormatter("text", { multiple: true });
+    let out = f.delta!("a.png", 1, "Hel") + f.delta!("a.png", 1, "lo");
+    out += f.record(rec("a.png", 1, 2, "Hello"));
+    out += f.delta!("a.png", 2, "Wor") + f.record(rec("a.png", 2, 2, "World!"));
+    out += f.record(rec("b.png", 1, 1, "plain"));
+    expect(out).toBe("==> a.png <==\nHello\n\nWorld!\n\n==> b.png <==\nplain\n");
+  });
+
   it("markdown: a heading per document and per page, failures shown in place", () => {
     const md = render("markdown");
     expect(md).toContain("# a.pdf\n\n## Page 1 of 2\n\nalpha\n\n## Page 2 of 2\n\nbeta\n");

@@ -38,6 +38,7 @@ export async function runScan(args: string[], flags: ScanFlags, io: CliIO): Prom
         else if (event.type === "engine-loading") progress.loading(event.engine);
         else if (event.type === "engine-ready") progress.loaded(event.info.engine, event.loadMs);
         else if (event.type === "source-start") progress.sourceStart(event.source, event.pages);
+        else if (event.type === "text") writer.delta?.(event.source, event.page, event.delta);
       },
     });
     for await (const record of records) {

@@ -14,6 +14,8 @@ export const EXTENSIONS: Record<Format, string> = { text: ".txt", markdown: ".md
 export interface Formatter {
   record(record: PageRecord): string;
   end(): string;
+  /** Text of a page still being generated, for formats that can show it as it comes. */
+  delta?(source: string, page: number, text: string): string;
 }
 
 export interface FormatterOptions {
@@ -34,56 +36,77 @@ export function createFormatter(format: Format, options: FormatterOptions): Form
   }
 }
 
-/** Tracks when the source changes, so per-document framing can be written. */
-abstract class PerSource implements Formatter {
+/**
+ * Plain text. Generative engines stream their text (`delta`) before the page's record arrives; the
+ * record then adds only what the stream did not already show.
+ */
+class TextFormatter implements Formatter {
   private current: string | undefined;
-  protected count = 0;
+  private sources = 0;
+  private pagesInSource = 0;
+  private streamed: { source: string; page: number; text: string } | undefined;
+
+  constructor(private readonly multiple: boolean) {}
+
+  delta(source: string, page: number, text: string): string {
+    let out = this.beginSource(source);
+    if (!this.streamed || this.streamed.source !== source || this.streamed.page !== page) {
+      out += this.beginPage();
+      this.streamed = { source, page, text: "" };
+    }
+    this.streamed.text += text;
+    return out + text;
+  }
 
   record(record: PageRecord): string {
-    let out = "";
-    if (record.source !== this.current) {
-      this.current = record.source;
-      out += this.startSource(record);
-      this.count++;
+    const out = this.beginSource(record.source);
+    const streamed = this.streamed;
+    if (streamed && streamed.source === record.source && streamed.page === record.page) {
+      this.streamed = undefined;
+      const rest = !record.error && record.text.startsWith(streamed.text) ? record.text.slice(streamed.text.length) : "";
+      const shown = streamed.text + rest;
+      return out + rest + (shown && !shown.endsWith("\n") ? "\n" : "");
     }
-    return out + this.page(record);
+    if (record.error) return out;
+    const separator = this.beginPage();
+    return out + (record.text ? `${separator}${record.text}\n` : separator);
   }
 
   end(): string {
     return "";
   }
 
-  protected abstract startSource(record: PageRecord): string;
-  protected abstract page(record: PageRecord): string;
-}
-
-class TextFormatter extends PerSource {
-  private pagesInSource = 0;
-
-  constructor(private readonly multiple: boolean) {
-    super();
-  }
-
-  protected startSource(record: PageRecord): string {
+  private beginSource(source: string): string {
+    if (source === this.current) return "";
+    this.current = source;
     this.pagesInSource = 0;
     // The same framing as head(1) and tail(1) when several inputs share one output.
-    if (!this.multiple) return "";
-    return `${this.count > 0 ? "\n" : ""}==> ${record.source} <==\n`;
+    const header = this.multiple ? `${this.sources > 0 ? "\n" : ""}==> ${source} <==\n` : "";
+    this.sources++;
+    return header;
   }
 
-  protected page(record: PageRecord): string {
-    if (record.error) return "";
-    const separator = this.pagesInSource++ > 0 ? "\n" : "";
-    return record.text ? `${separator}${record.text}\n` : separator;
+  private beginPage(): string {
+    return this.pagesInSource++ > 0 ? "\n" : "";
   }
 }
 
-class MarkdownFormatter extends PerSource {
-  protected startSource(record: PageRecord): string {
-    return `${this.count > 0 ? "\n" : ""}# ${escapeHeading(record.source)}\n`;
+class MarkdownFormatter implements Formatter {
+  private current: string | undefined;
+  private sources = 0;
+
+  record(record: PageRecord): string {
+    if (record.source === this.current) return this.page(record);
+    this.current = record.source;
+    const heading = `${this.sources++ > 0 ? "\n" : ""}# ${escapeHeading(record.source)}\n`;
+    return heading + this.page(record);
   }
 
-  protected page(record: PageRecord): string {
+  end(): string {
+    return "";
+  }
+
+  private page(record: PageRecord): string {
     if (record.page === 0) {
       return `\n> **Error** (${record.error?.code}): ${record.error?.message}\n`;
     }

@@ -14,6 +14,8 @@ export interface OutputWriter {
   close(): Promise<void>;
   /** The run failed as a whole (e.g. a usage error): leave no output file behind. */
   abort(): Promise<void>;
+  /** Shows text of a page still being generated, where the format and destination allow. */
+  delta?(source: string, page: number, text: string): void;
   /** Paths of the files written so far (empty for stdout). */
   readonly files: string[];
 }
@@ -51,6 +53,12 @@ class StreamWriter implements OutputWriter {
 
   write(record: PageRecord): Promise<void> {
     return writeChunk(this.stream, this.formatter.record(record));
+  }
+
+  delta(source: string, page: number, text: string): void {
+    // Streamed text is small and the record that follows waits for drain, so no await here.
+    const chunk = this.formatter.delta?.(source, page, text);
+    if (chunk) this.stream.write(chunk);
   }
 
   close(): Promise<void> {
