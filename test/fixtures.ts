@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm, writeFile, copyFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFString, StandardFonts } from "pdf-lib";
+import { degrees, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFString, StandardFonts } from "pdf-lib";
 import sharp from "sharp";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -77,6 +77,7 @@ export type FixtureName =
   | "threePagePdf"
   | "bigPagePdf"
   | "tallPagePdf"
+  | "rotatedPdf"
   | "letterNoFonts"
   | "nonEmbeddedCjkPdf";
 
@@ -193,6 +194,7 @@ export async function makeFixtures(dir?: string): Promise<Fixtures> {
     threePagePdf: await write("three-pages.pdf", pdf3),
     bigPagePdf: await write("big-page.pdf", big),
     tallPagePdf: await write("tall-page.pdf", tall),
+    rotatedPdf: await write("rotated.pdf", await rotatedPdf()),
     letterNoFonts: await write("letter-no-fonts.pdf", await stripEmbeddedFonts(letterBytes)),
     nonEmbeddedCjkPdf: await write("non-embedded-cjk.pdf", await nonEmbeddedCjkPdf()),
   };
@@ -224,6 +226,13 @@ export async function simplePdf(n: number, size: [number, number] = [300, 200]):
 async function brokenPagePdf(): Promise<Uint8Array> {
   const doc = await PDFDocument.load(await simplePdf(3));
   doc.catalog.Pages().Kids().set(2, doc.context.register(PDFNumber.of(7)));
+  return doc.save({ useObjectStreams: false });
+}
+
+/** One 300 x 200 pt page with /Rotate 90: shown (and rendered) 200 wide and 300 high. */
+async function rotatedPdf(): Promise<Uint8Array> {
+  const doc = await PDFDocument.load(await simplePdf(1));
+  doc.getPage(0).setRotation(degrees(90));
   return doc.save({ useObjectStreams: false });
 }
 

@@ -354,6 +354,31 @@ describe("PDFs", () => {
     expect(pages).toHaveLength(2);
   });
 
+  it("honours /Rotate", async () => {
+    const page = await onlyPage(fx.rotatedPdf, { dpi: 72 });
+    expect([page.image.width, page.image.height]).toEqual([200, 300]);
+  });
+
+  it("stops at an abort signal, also in the middle of a page", async () => {
+    const ac = new AbortController();
+    const opened = await openSource({ name: "three", path: fx.threePagePdf }, { dpi: 50, signal: ac.signal });
+    const got: unknown[] = [];
+    for await (const p of opened.pages()) {
+      got.push(p);
+      ac.abort();
+    }
+    expect(got).toHaveLength(1);
+    await opened.close();
+
+    const ac2 = new AbortController();
+    const opened2 = await openSource({ name: "letter", path: fx.letter }, { dpi: 300, signal: ac2.signal });
+    const iterator = opened2.pages()[Symbol.asyncIterator]();
+    const first = iterator.next();
+    setTimeout(() => ac2.abort(), 5);
+    expect((await first).done).toBe(true);
+    await opened2.close();
+  });
+
   it("stops cleanly when the caller breaks off, and close() is idempotent", async () => {
     const opened = await openSource({ name: "three", path: fx.threePagePdf }, { dpi: 50 });
     for await (const p of opened.pages()) {

@@ -120,7 +120,7 @@ export async function openImage(
     pageCount,
     async *pages(): AsyncGenerator<Page | PageFailure> {
       for (const page of wanted) {
-        if (closed) return;
+        if (closed || opts.signal?.aborted) return;
         let d: Decoded;
         if (first) {
           d = first;

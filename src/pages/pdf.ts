@@ -110,14 +110,21 @@ export async function openPdf(name: string, loaded: Loaded, opts: OpenOptions): 
       const ctx = canvas.getContext("2d");
       ctx.fillStyle = "#ffffff";
       ctx.fillRect(0, 0, canvas.width, canvas.height);
-      await page.render({
+      const task = page.render({
         // pdfjs types its parameters with the DOM's canvas; @napi-rs/canvas is what it uses in Node.
         canvasContext: ctx as unknown as RenderParameters["canvasContext"],
         canvas: canvas as unknown as RenderParameters["canvas"],
         viewport,
         intent: "print",
         background: "#ffffff",
-      }).promise;
+      });
+      const cancel = () => task.cancel();
+      opts.signal?.addEventListener("abort", cancel, { once: true });
+      try {
+        await task.promise;
+      } finally {
+        opts.signal?.removeEventListener("abort", cancel);
+      }
       warnings.push(...(await missingCjkFontWarnings(page)));
       const rgba = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
       const image = { data: rgbaToRgb(rgba), width: canvas.width, height: canvas.height };
@@ -147,12 +154,13 @@ export async function openPdf(name: string, loaded: Loaded, opts: OpenOptions): 
     pageCount,
     async *pages(): AsyncGenerator<Page | PageFailure> {
       for (const page of wanted) {
-        if (closed) return;
+        if (closed || opts.signal?.aborted) return;
         let result: Page | PageFailure;
         try {
           result = await renderPage(page);
+          if (closed || opts.signal?.aborted) return;
         } catch (err) {
-          if (closed) return;
+          if (closed || opts.signal?.aborted) return;
           const message = oneLine(err instanceof Error ? err.message : String(err));
           result = { page, pages: pageCount, error: new OcrError("render_failed", `cannot render page ${page}: ${message}`, { cause: err }) };
         }

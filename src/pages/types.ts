@@ -19,6 +19,8 @@ export interface OpenOptions {
   maxPixels?: number;
   /** Pages to read; every page when absent. */
   pages?: PageSelection;
+  /** Stops `pages()`: a PDF page being rendered is cancelled and no further page is produced. */
+  signal?: AbortSignal;
 }
 
 /** An input that has been opened and recognised; its pages are produced one at a time. */
