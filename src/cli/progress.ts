@@ -13,13 +13,14 @@ export interface Progress {
 const silent: Progress = { loading() {}, loaded() {}, sourceStart() {}, page() {}, stop() {} };
 
 export interface ProgressOptions {
-  stream: Writable & { isTTY?: boolean };
+  stream: Writable & { isTTY?: boolean; columns?: number };
   quiet: boolean;
   env: NodeJS.ProcessEnv;
 }
 
 export async function createProgress(options: ProgressOptions): Promise<Progress> {
-  if (options.quiet || !options.stream.isTTY || options.env.CI) return silent;
+  // A pseudo-terminal with no size (columns 0) sends ora into an endless redraw loop.
+  if (options.quiet || !options.stream.isTTY || !options.stream.columns || options.env.CI) return silent;
   const color = !("NO_COLOR" in options.env) || options.env.NO_COLOR === "";
   const [{ default: ora }, { default: cliProgress }] = await Promise.all([import("ora"), import("cli-progress")]);
   return new TtyProgress(options.stream, color, ora, cliProgress);
