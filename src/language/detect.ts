@@ -194,8 +194,13 @@ export class LanguageDetector {
     }
     for (const unit of units) {
       if (unit.family !== "Hani" || !unit.han || unit.han.length === 1) continue;
-      const best = Math.max(...unit.han.map((v) => score[v]));
-      let choices = unit.han.filter((v) => score[v] === best);
+      // Parts of one line split at separators are the same thing in different languages
+      // ("今日推荐 · 本日のおすすめ"): a shared part is not in a sibling's language.
+      const siblings = new Set(units.filter((u) => u !== unit && u.line === unit.line && u.anchor).map((u) => u.lang));
+      const open = unit.han.filter((v) => !siblings.has(v));
+      const candidates = open.length ? open : unit.han;
+      const best = Math.max(...candidates.map((v) => score[v]));
+      let choices = candidates.filter((v) => score[v] === best);
       if (choices.length > 1) {
         const near = nearestUnit(units, unit, (u) => u.anchor && (u.family === "Hani" || u.family === "Jpan") && choices.includes(u.lang as HanVariant));
         if (near) choices = [near.lang as HanVariant];

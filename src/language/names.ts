@@ -209,7 +209,8 @@ function NAME_INDEX(): Map<string, string> {
     ["泰文", "th"], ["泰语", "th"], ["泰語", "th"], ["タイ語", "th"],
     ["越南文", "vi"], ["越南语", "vi"], ["越南語", "vi"], ["ベトナム語", "vi"],
     ["印地语", "hi"], ["印地語", "hi"], ["印尼语", "id"], ["印尼文", "id"], ["马来语", "ms"],
-    ["英語（English）", "en"], ["Farsi", "fa"], ["Bahasa", "id"], ["Chinese", "zh"], ["Japanese", "ja"], ["Korean", "ko"],
+    ["其他", "und"], ["其它", "und"], ["其他语言", "und"], ["その他", "und"], ["Other", "und"], ["Others", "und"], ["数字", "und"], ["Numbers", "und"],
+    ["Farsi", "fa"], ["Bahasa", "id"], ["Chinese", "zh"], ["Japanese", "ja"], ["Korean", "ko"],
   ];
   for (const [name, lang] of aliases) add(name, lang);
   return index;
