@@ -15,6 +15,31 @@ export interface ScanFlags {
   pageTimeout: number;
   plugin?: string[];
   quiet?: boolean;
+  model?: string;
+  modelDir?: string;
+  dtype?: string;
+  device: string;
+  maxNewTokens?: number;
+  maxPixels?: number;
+  offline?: boolean;
+}
+
+export interface ModelsFlags {
+  model?: string;
+  modelDir?: string;
+  dtype?: string;
+  revision?: string;
+  offline?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+export interface DoctorFlags {
+  json?: boolean;
+  model?: string;
+  modelDir?: string;
+  dtype?: string;
+  device: string;
 }
 
 function positiveInt(name: string) {
@@ -52,7 +77,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .command("scan")
     .description("OCR images and PDFs; results go to stdout (or -o), progress and errors to stderr")
     .argument("<inputs...>", "files, directories (searched recursively), quoted globs, or - for stdin")
-    .addOption(new Option("-e, --engine <name>", "OCR engine: auto, ppocr, or one added by --plugin").default("auto"))
+    .addOption(new Option("-e, --engine <name>", "OCR engine: auto, qwen, ppocr, or one added by --plugin").default("auto"))
     .addOption(new Option("-f, --format <format>", "output format").choices(FORMATS).default("text"))
     .option("-o, --output <path>", "write to a file, or to a directory (ending in /) with one file per input")
     .option("--pages <ranges>", "pages to read, e.g. 1-3,7,10- (1-based, applies to every input)")
@@ -61,11 +86,20 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .option("--page-timeout <seconds>", "fail a page that takes longer than this (0: no limit)", nonNegativeNumber, 0)
     .option("--plugin <module>", "load engines from a module (repeatable)", collect)
     .option("-q, --quiet", "no progress or notes on stderr (errors still print)")
+    .option("--model <dir|repo-id>", "qwen: a model directory or a pulled hub repo (default onnx-community/Qwen3-VL-2B-Instruct-ONNX); ppocr: a directory with its ONNX files")
+    .option("--model-dir <dir>", "where pulled models are kept (default: $QWEN_OCR_HOME/models, else the user cache)")
+    .option("--dtype <dtype>", "qwen precision: q4f16, q4, fp16 or fp32 (default: the best one installed for the device)")
+    .addOption(new Option("--device <device>", "qwen: where to run; auto tries cuda, then webgpu, then cpu").choices(["auto", "cpu", "cuda", "webgpu"]).default("auto"))
+    .option("--max-new-tokens <n>", "qwen: most tokens generated per page (default 2048)", positiveInt("--max-new-tokens"))
+    .option("--max-pixels <n>", "qwen: pixel budget per page image (default 1310720: 1280 visual tokens)", positiveInt("--max-pixels"))
+    .option("--offline", "never touch the network (scan never does; HF_HUB_OFFLINE=1 is the same)")
     .addHelpText(
       "after",
       `
 Exit codes: 0 all inputs read, 1 some input or page failed (the rest is still written),
             2 usage error, 3 model missing, 130 interrupted.
+
+The qwen engine needs its model once: qwen-ocr models pull (see qwen-ocr doctor).
 
 Examples:
   qwen-ocr scan invoice.png
@@ -76,6 +110,66 @@ Examples:
     .action(async (inputs: string[], flags: ScanFlags) => {
       const { runScan } = await import("./scan.js");
       setExitCode(await runScan(inputs, flags, io));
+    });
+
+  const models = program.command("models").description("download, list and remove Qwen models (kept in the user cache)");
+  const modelOption = () => new Option("--model <repo-id>", "hub repo (default onnx-community/Qwen3-VL-2B-Instruct-ONNX)");
+  const modelDirOption = () => new Option("--model-dir <dir>", "models directory (default: $QWEN_OCR_HOME/models, else the user cache)");
+  models
+    .command("pull")
+    .description("download a model once (only the files its dtype needs), resumably, with a progress bar")
+    .addOption(modelOption())
+    .option("--dtype <dtype>", "q4f16, q4, fp16 or fp32 (default: q4 for CPU, q4f16 when a GPU is usable)")
+    .option("--revision <rev>", "branch, tag or commit", "main")
+    .addOption(modelDirOption())
+    .option("--offline", "refuse to use the network (HF_HUB_OFFLINE=1 is the same)")
+    .option("-q, --quiet", "no progress on stderr")
+    .addHelpText("after", "\nThe hub is https://huggingface.co, or $HF_ENDPOINT; $HF_TOKEN is sent when set.")
+    .action(async (flags: ModelsFlags) => {
+      const { runPull } = await import("./models.js");
+      setExitCode(await runPull(flags, io));
+    });
+  models
+    .command("list")
+    .description("list the models downloaded")
+    .addOption(modelDirOption())
+    .option("--json", "machine-readable output")
+    .action(async (flags: ModelsFlags) => {
+      const { runList } = await import("./models.js");
+      setExitCode(await runList(flags, io));
+    });
+  models
+    .command("path")
+    .description("print the directory a model is (or would be) kept in; exit 3 when it is not downloaded")
+    .addOption(modelOption())
+    .option("--dtype <dtype>", "q4f16, q4, fp16 or fp32 (default: the best one installed)")
+    .addOption(modelDirOption())
+    .action(async (flags: ModelsFlags) => {
+      const { runPath } = await import("./models.js");
+      setExitCode(await runPath(flags, io));
+    });
+  models
+    .command("rm")
+    .description("remove a downloaded model (every dtype unless --dtype), unfinished downloads included")
+    .addOption(modelOption())
+    .option("--dtype <dtype>", "remove only this precision")
+    .addOption(modelDirOption())
+    .action(async (flags: ModelsFlags) => {
+      const { runRemove } = await import("./models.js");
+      setExitCode(await runRemove(flags, io));
+    });
+
+  program
+    .command("doctor")
+    .description("show which engine, model, dtype and device would run, and why; what is missing and how to fix it")
+    .option("--json", "machine-readable output")
+    .option("--model <dir|repo-id>", "check this model instead of the default")
+    .option("--dtype <dtype>", "check this precision")
+    .addOption(new Option("--device <device>", "check this device").choices(["auto", "cpu", "cuda", "webgpu"]).default("auto"))
+    .addOption(modelDirOption())
+    .action(async (flags: DoctorFlags) => {
+      const { runDoctor } = await import("./doctor.js");
+      setExitCode(await runDoctor(flags, io));
     });
 
   return program;

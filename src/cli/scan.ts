@@ -25,7 +25,19 @@ export async function runScan(args: string[], flags: ScanFlags, io: CliIO): Prom
   try {
     const records = scan(args, {
       engine: flags.engine,
-      engineOptions: { threads: flags.threads },
+      engineOptions: {
+        threads: flags.threads,
+        model: flags.model,
+        modelDir: flags.modelDir,
+        dtype: flags.dtype,
+        device: flags.device,
+        maxNewTokens: flags.maxNewTokens,
+        maxPixels: flags.maxPixels,
+        offline: flags.offline === true,
+        cwd: io.cwd,
+        env: io.env,
+        onNote: (message: string) => reporter.note(message),
+      },
       plugins: flags.plugin,
       dpi: flags.dpi,
       pages,

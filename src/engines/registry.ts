@@ -8,6 +8,7 @@ import type { EngineFactory, EngineOptions } from "../types.js";
  * which must stay out of `qwen-ocr --help`.
  */
 const builtins: Record<string, () => Promise<EngineFactory>> = {
+  qwen: async () => (await import("./qwen/index.js")).qwen,
   ppocr: async () => (await import("./ppocr/index.js")).ppocr,
 };
 
@@ -31,10 +32,10 @@ export async function getEngineFactory(name: string): Promise<EngineFactory> {
 }
 
 /**
- * `auto` picks the first engine in this order that reports itself available. The Qwen engine
- * joins the front of this list when it lands; until then ppocr is the engine.
+ * `auto` picks the first engine in this order that reports itself available: qwen when its model
+ * is on disk (or `--model DIR` names one), else ppocr.
  */
-const autoOrder = ["ppocr"];
+const autoOrder = ["qwen", "ppocr"];
 
 export interface ResolvedEngine {
   factory: EngineFactory;
@@ -49,7 +50,7 @@ export async function resolveEngine(name: string, options: EngineOptions): Promi
     const factory = await getEngineFactory(candidate);
     const availability = await factory.available(options);
     if (availability.ok) {
-      return { factory, note: skipped.length ? skipped.join("; ") : undefined };
+      return { factory, note: skipped.length ? `${skipped.join("; ")}; using ${candidate}` : undefined };
     }
     skipped.push(`${candidate}: ${availability.reason ?? "not available"}`);
   }
