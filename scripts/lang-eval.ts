@@ -6,6 +6,7 @@
  *   npx tsx scripts/lang-eval.ts --verbose     # every page's found set and every wrong line
  *   npx tsx scripts/lang-eval.ts --compare     # the same figures for each installed n-gram detector
  *   npx tsx scripts/lang-eval.ts --strict      # exit 1 below the acceptance figures (90% pages, 95% lines)
+ *   npx tsx scripts/lang-eval.ts --wrap 30     # robustness: re-wrap ground-truth lines to 30 characters, as visual lines
  *
  * Page set: the languages found on a page (`und` ignored, zh-Hans/zh-Hant counted as the manifest's
  * primary tag `zh`) must equal the manifest's `languages`; "bcp47" compares full tags with `bcp47`.
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     compare: { type: "boolean", default: false },
     strict: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
+    wrap: { type: "string" },
   },
 });
 
@@ -60,7 +62,25 @@ interface Figures {
 const LETTER = /\p{L}/gu;
 
 const manifest = JSON.parse(readFileSync(path.join(values.data, "manifest.json"), "utf8")) as Entry[];
-const pages = manifest.map((e) => ({ entry: e, lines: readFileSync(path.join(values.data, e.gt_file), "utf8").split(/\r?\n/) }));
+const wrapAt = values.wrap ? Number(values.wrap) : 0;
+const pages = manifest.map((e) => {
+  const lines = readFileSync(path.join(values.data, e.gt_file), "utf8").split(/\r?\n/);
+  return { entry: e, lines: wrapAt > 0 ? lines.flatMap((l) => wrap(l, wrapAt)) : lines };
+});
+
+/** Cuts a line into pieces of at most `width` code points, at a space when there is one. */
+function wrap(line: string, width: number): string[] {
+  const out: string[] = [];
+  let rest = [...line];
+  while (rest.length > width) {
+    const space = rest.slice(0, width + 1).lastIndexOf(" ");
+    const cut = space > width / 2 ? space : width;
+    out.push(rest.slice(0, cut).join("").trim());
+    rest = rest.slice(cut);
+  }
+  out.push(rest.join("").trim());
+  return out;
+}
 
 /** The languages a line may be in, judged by its scripts against the page's languages. */
 function expectedFor(line: string, page: Entry): Set<string> {

@@ -10,6 +10,7 @@ import {
   renderGroupsMarkdown,
   type LanguageDetector,
 } from "../src/language/index.js";
+import { compatibleVariants, hanEvidence } from "../src/language/han.js";
 
 let detector: LanguageDetector;
 beforeAll(async () => {
@@ -60,6 +61,15 @@ describe("Han-only lines: Simplified, Traditional or Japanese", () => {
     expect(langs(["人人有權享有和平集會和結社的自由"])).toEqual(["zh-Hant"]);
     expect(langs(["品目 数量 単価 金額"])).toEqual(["ja"]);
     expect(detector.detectLines(["世界人权宣言"])[0]).toMatchObject({ lang: "zh-Hans", script: "Hans", by: "letters" });
+  });
+
+  it("characters all three share (和, 真, 的) decide nothing", () => {
+    expect(compatibleVariants(hanEvidence("和真的同意"))).toEqual(["zh-Hans", "zh-Hant", "ja"]);
+    expect(compatibleVariants(hanEvidence("这"))).toEqual(["zh-Hans"]);
+    expect(compatibleVariants(hanEvidence("這"))).toEqual(["zh-Hant", "ja"]);
+    expect(compatibleVariants(hanEvidence("国"))).toEqual(["zh-Hans", "ja"]);
+    expect(compatibleVariants(hanEvidence("國"))).toEqual(["zh-Hant"]);
+    expect(compatibleVariants(hanEvidence("円"))).toEqual(["ja"]);
   });
 
   it("shared characters take the variant of their page: kana neighbours make them Japanese", () => {
@@ -115,6 +125,8 @@ describe("scripts and letters", () => {
     expect(langs(["ทุกคนมีสิทธิในการพักผ่อนและเวลาว่าง"])).toEqual(["th"]);
     expect(langs(["Кожна людина має право на освіту"])).toEqual(["uk"]);
     expect(langs(["Каждый человек имеет право на образование"])).toEqual(["ru"]);
+    // No letter tells Bulgarian from Russian: the detector does, on enough text.
+    expect(langs(["Член 13", "Всеки човек има право свободно да се придвижва и да избира местоживеенето си в пределите на всяка държава."])).toEqual(["bg", "bg"]);
     expect(langs(["Mọi người đều có quyền tự do đi lại và cư trú"])).toEqual(["vi"]);
     expect(langs(["मानव अधिकारों की सार्वभौम घोषणा"])).toEqual(["hi"]);
     expect(langs(["Alle Menschen sind frei und gleich an Würde und Rechten geboren."])).toEqual(["de"]);

@@ -24,12 +24,14 @@ export interface NgramBackend {
 }
 
 /**
- * Whether a ranking of a text with this many letters can be trusted on its own: short texts need
- * a clear lead (a 13-letter "Sichuan Corner" scores German a little above English).
+ * Whether an ELD ranking of a text with this many letters can be trusted on its own. The lead it
+ * needs shrinks with the length: short texts need a clear one (a 13-letter "Sichuan Corner" scores
+ * German a little above English), while on long texts close languages (Bulgarian and Russian,
+ * Spanish and Catalan) are told apart by a lead of a few hundredths.
  */
 export function reliableLead(ranked: readonly Ranked[], letters: number): boolean {
   if (letters < 12) return false;
-  return lead(ranked) >= (letters < 20 ? 0.15 : letters < 40 ? 0.1 : 0.05);
+  return lead(ranked) >= Math.max(0.01, 2 / letters);
 }
 
 /** The relative lead of the best candidate over the second: 0 for a tie, 1 when alone. */

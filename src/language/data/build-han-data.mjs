@@ -37,8 +37,10 @@ const jpOld = new Set([...jp].flatMap(([k, v]) => v.filter((c) => c !== k)));
 // Characters coined in Japan (kokuji) that Chinese does not use, and the iteration mark.
 const kokuji = [..."々〆込働峠畑畠匂枠栃凪辻笹躾鰯榊樫凧雫"].filter((c) => !hans.has(c) && !hant.has(c));
 const jaOnly = new Set([...[...jpNew].filter((c) => !hans.has(c) && !hant.has(c)), ...kokuji]);
-const hansOnly = [...hans].filter((c) => !hant.has(c));
-const hantOnly = [...hant].filter((c) => !hans.has(c));
+// A simplified form that Traditional Chinese writes differently, and the reverse. (A character
+// that converts to itself, or that no table lists as a key, is shared: 和, 真, 乾.)
+const hansOnly = [...st].filter(([k, v]) => !v.includes(k)).map(([k]) => k);
+const hantOnly = [...ts].filter(([k, v]) => !v.includes(k)).map(([k]) => k);
 
 const notHans = new Set([...hantOnly, ...jaOnly]);
 const notHant = new Set([...hansOnly, ...jaOnly]);
