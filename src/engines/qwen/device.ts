@@ -116,7 +116,7 @@ function cudaBlocker(): string | undefined {
     (lib) => !bin || !existsSync(path.join(bin, lib)),
   );
   if (missing.length) {
-    reasons.push(`onnxruntime-node was installed without its CUDA provider (${missing.join(", ")} missing); ${CUDA_INSTALL_HINT}`);
+    reasons.push(`onnxruntime-node has no CUDA provider (${missing.join(", ")} missing; install it with ONNXRUNTIME_NODE_INSTALL=cuda12)`);
   }
   return reasons.length ? reasons.join("; ") : undefined;
 }
