@@ -3,7 +3,10 @@ import { loadPlugin, resolveEngine } from "./engines/registry.js";
 import { failedRecord, runPipeline, type InputItem, type ScanEvent } from "./pipeline.js";
 import { resolveInputs } from "./inputs/index.js";
 import type { PageSelection } from "./pages/index.js";
-import type { Engine, EngineInfo, EngineOptions, PageRecord } from "./types.js";
+import { UsageError } from "./errors.js";
+import type { LanguageStageOptions } from "./language/stage.js";
+import type { TemplatePrompt } from "./pipeline.js";
+import type { Engine, EngineFactory, EngineInfo, EngineOptions, PageRecord } from "./types.js";
 
 export type ApiEvent =
   | ScanEvent
@@ -23,6 +26,14 @@ export interface ScanOptions {
   pages?: PageSelection;
   /** Fail a page that takes longer than this; 0 or absent: no limit. */
   pageTimeoutMs?: number;
+  /** A template from `prompts/` by name, or a template file, for generative engines. */
+  prompt?: string;
+  /** Values for the template's `{{placeholders}}`. */
+  vars?: Record<string, string>;
+  /** The page's languages (e.g. ["ja", "en"]), for templates that mention them. */
+  langHint?: string[];
+  /** Per-line `lang` and the page's `languages` groups; on unless `false`. */
+  languages?: LanguageStageOptions | false;
   signal?: AbortSignal;
   cwd?: string;
   /** Read for the input `-`. */
@@ -40,12 +51,13 @@ export async function* scan(inputs: string[], options: ScanOptions = {}): AsyncG
   const engineOptions = options.engineOptions ?? {};
   const emit = options.onEvent ?? (() => {});
 
-  let factory;
+  let factory: EngineFactory | undefined;
   if (typeof options.engine !== "object") {
     const resolved = await resolveEngine(options.engine ?? "auto", engineOptions);
     if (resolved.note) emit({ type: "note", message: resolved.note });
     factory = resolved.factory;
   }
+  const prompt = options.prompt ? await loadTemplate(options, factory, emit) : undefined;
 
   const { items } = await resolveInputs(inputs, { cwd, stdin: options.stdin });
   const pending: InputItem[] = items;
@@ -72,9 +84,30 @@ export async function* scan(inputs: string[], options: ScanOptions = {}): AsyncG
       pages: options.pages,
       pageTimeoutMs: options.pageTimeoutMs,
       signal: options.signal,
+      prompt,
+      languages: options.languages === false ? false : (options.languages ?? {}),
       onEvent: emit,
     });
   } finally {
     if (engine !== options.engine) await engine.close();
   }
+}
+
+/**
+ * Loads the template and checks the engine can follow it: a template made for generative engines
+ * (fields as JSON, Markdown tables) is refused for an engine that only reads text, rather than
+ * quietly returning something else.
+ */
+async function loadTemplate(options: ScanOptions, factory: EngineFactory | undefined, emit: (e: ApiEvent) => void): Promise<TemplatePrompt> {
+  const { loadPrompt } = await import("./prompts/index.js");
+  const loaded = await loadPrompt(options.prompt!, { vars: options.vars, langHint: options.langHint });
+  for (const warning of loaded.warnings) emit({ type: "note", message: warning });
+  if (factory && !factory.generative && loaded.engines.length && !loaded.engines.includes(factory.name)) {
+    const what = loaded.output === "json" ? "extracts fields as JSON" : `writes ${loaded.output}`;
+    throw new UsageError(
+      `prompt '${loaded.name}' ${what} and needs a vision-language engine (${loaded.engines.join(", ")}); ` +
+        `${factory.name} only reads the text. Use --engine qwen (fetch the model with \`qwen-ocr models pull\`).`,
+    );
+  }
+  return { name: loaded.name, text: loaded.text, output: loaded.output, schema: loaded.schema, groupBy: loaded.groupBy };
 }

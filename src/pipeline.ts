@@ -2,6 +2,7 @@ import { OcrError, toOcrError } from "./errors.js";
 import type { Engine, EngineInfo, EngineResult, Page, PageRecord, Prompt, RecordError } from "./types.js";
 import type { OpenedSource, PageFailure, PageSelection } from "./pages/index.js";
 import type { Source } from "./inputs/index.js";
+import type { LanguageStageOptions } from "./language/stage.js";
 
 /** Progress and diagnostics, in the order they happen; the CLI turns them into stderr output. */
 export type ScanEvent =
@@ -15,8 +16,10 @@ export interface PipelineOptions {
   dpi?: number;
   maxPixels?: number;
   pages?: PageSelection;
-  /** For generative engines: the rendered template every page is read with. */
-  prompt?: Prompt;
+  /** For generative engines: the rendered template every page is read with, and what its answer is. */
+  prompt?: TemplatePrompt;
+  /** Add per-line languages and the page's language groups to each record. */
+  languages?: LanguageStageOptions | false;
   /** A page that takes longer than this fails with `timeout`; 0 or undefined means no limit. */
   pageTimeoutMs?: number;
   /** Stops after the page in flight. */
@@ -25,6 +28,15 @@ export interface PipelineOptions {
 }
 
 export type InputItem = Source | { name: string; error: OcrError };
+
+/** A prompt plus what the template says about its answer. */
+export interface TemplatePrompt extends Prompt {
+  /** `json` answers are parsed and validated into `data`. */
+  output?: "text" | "markdown" | "json";
+  schema?: Record<string, unknown>;
+  /** The template asks the model to sort the text by language. */
+  groupBy?: "language";
+}
 
 /**
  * The thin pipeline: for each input in order, open it, and for each of its pages run the engine.
@@ -103,7 +115,7 @@ async function recognizeOne(page: Page, options: PipelineOptions): Promise<PageR
       controller,
     );
     const inferMs = performance.now() - started;
-    return pageRecord(page, options, result, inferMs);
+    return await finishRecord(pageRecord(page, options, result, inferMs), options);
   } catch (err) {
     const error = toOcrError(err, "engine_failed");
     const record = failedRecord(page.source, page.page, page.pages, options.engine.info, error.toRecord());
@@ -113,6 +125,23 @@ async function recognizeOne(page: Page, options: PipelineOptions): Promise<PageR
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** The stages after the engine: structured data from JSON templates, then languages. */
+async function finishRecord(record: PageRecord, options: PipelineOptions): Promise<PageRecord> {
+  const { prompt } = options;
+  if (prompt?.output === "json") {
+    const { parseJsonAnswer } = await import("./prompts/parse-json.js");
+    const parsed = await parseJsonAnswer(record.text, prompt.schema);
+    if ("error" in parsed) {
+      record.error = { code: "invalid_output", message: `the answer is not valid '${prompt.name}' JSON: ${parsed.error.message}` };
+    } else {
+      record.data = parsed.data;
+    }
+  }
+  if (options.languages === false || options.languages === undefined) return record;
+  const { addLanguages } = await import("./language/stage.js");
+  return addLanguages(record, { ...options.languages, fromAnswer: prompt?.groupBy === "language" });
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number | undefined, controller: AbortController): Promise<T> {

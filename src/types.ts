@@ -47,6 +47,25 @@ export interface Line {
   bbox?: BBox;
   /** Mean recognition confidence in [0, 1], when the engine reports one. */
   confidence?: number;
+  /** BCP-47 language of the line (`und` when it has no letters), set by the language stage. */
+  lang?: string;
+  /** Set to `rtl` on right-to-left lines (Arabic, Hebrew, …); their text stays in logical order. */
+  dir?: "ltr" | "rtl";
+}
+
+/** One language's share of a page, in the order languages first appear. */
+export interface LanguageGroup {
+  /** BCP-47 tag (`zh-Hans`, `en`, `ar`, …); `und` only when no line of the page has letters. */
+  lang: string;
+  /** Heading name: "中文 (Chinese)" style, or the English name alone (`--lang-names english`). */
+  name: string;
+  /** ISO 15924 code of the language's script (`Hans`, `Jpan`, `Latn`, `Arab`, …). */
+  script: string;
+  dir: "ltr" | "rtl";
+  /** The group's lines in reading order, joined with newlines; right-to-left text in logical order. */
+  text: string;
+  /** 0-based indices into the record's `lines` (a bilingual line split at a separator is in each of its languages). */
+  lines: number[];
 }
 
 /** What an engine returns for one page. */
@@ -125,6 +144,8 @@ export interface Availability {
 export interface EngineFactory {
   name: string;
   description: string;
+  /** Follows a prompt (a vision-language model); detector/recogniser engines only read text. */
+  generative?: boolean;
   /** Cheap check (no model loading, no network) used by `--engine auto` and `doctor`. */
   available(options: EngineOptions): Promise<Availability>;
   load(options: EngineOptions): Promise<Engine>;
@@ -141,6 +162,7 @@ export type ErrorCode =
   | "render_failed"
   | "too_large"
   | "engine_failed"
+  | "invalid_output"
   | "timeout";
 
 export interface RecordError {
@@ -180,6 +202,10 @@ export interface PageRecord {
   height?: number;
   text: string;
   lines: Line[];
+  /** The page's lines grouped by language (JSON formats, and `--group-by language`). */
+  languages?: LanguageGroup[];
+  /** Structured templates (invoice, receipt, …): the model's answer parsed and validated against the template's schema. */
+  data?: unknown;
   finish?: Finish;
   rotation?: number;
   tokens?: { input: number; output: number };

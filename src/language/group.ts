@@ -1,21 +1,9 @@
 /** Lines grouped by language, in the order each language first appears on the page. */
 import type { LineLanguage } from "./detect.js";
+import type { LanguageGroup } from "../types.js";
 import { languageDirection, languageName, languageScript, type Direction, type LangNameStyle } from "./names.js";
 
-/** One language's share of a page. */
-export interface LanguageGroup {
-  /** BCP-47 tag (`zh-Hans`, `en`, `ar`, …); `und` only when no line of the page has letters. */
-  lang: string;
-  /** Heading name: "中文 (Chinese)" style, or the English name alone (`--lang-names english`). */
-  name: string;
-  /** ISO 15924 code of the language's script (`Hans`, `Jpan`, `Latn`, `Arab`, …). */
-  script: string;
-  dir: Direction;
-  /** The group's lines (or line parts), in reading order, joined with newlines; RTL text in logical order. */
-  text: string;
-  /** 0-based indices of the page lines in this group. A bilingual line split at a separator is in each of its languages' groups. */
-  lines: number[];
-}
+export type { LanguageGroup };
 
 export interface GroupOptions {
   /** How groups are named; default `native`. */

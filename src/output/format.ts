@@ -1,4 +1,6 @@
 import { toDocument } from "./document.js";
+import { renderRecordByLanguage } from "../language/render.js";
+import type { LangNameStyle } from "../language/names.js";
 import type { PageRecord } from "../types.js";
 
 export const FORMATS = ["text", "markdown", "json", "jsonl"] as const;
@@ -21,6 +23,16 @@ export interface Formatter {
 export interface FormatterOptions {
   /** More than one input goes into this output: text output then names each one. */
   multiple: boolean;
+  /** Text and Markdown: each page's text in one section per language (records need `languages`). */
+  groupBy?: "language";
+  /** How language sections are named: `中文 (Chinese)` (native) or `Chinese` (english). */
+  langNames?: LangNameStyle;
+}
+
+/** A page's text as the text and Markdown formats show it. */
+function pageText(record: PageRecord, format: "text" | "markdown", options: FormatterOptions): string {
+  if (options.groupBy !== "language") return record.text;
+  return renderRecordByLanguage(record, format, { names: options.langNames, headingLevel: 3 });
 }
 
 export function createFormatter(format: Format, options: FormatterOptions): Formatter {
@@ -30,9 +42,9 @@ export function createFormatter(format: Format, options: FormatterOptions): Form
     case "json":
       return new JsonFormatter();
     case "text":
-      return new TextFormatter(options.multiple);
+      return new TextFormatter(options);
     case "markdown":
-      return new MarkdownFormatter();
+      return new MarkdownFormatter(options);
   }
 }
 
@@ -46,9 +58,11 @@ class TextFormatter implements Formatter {
   private pagesInSource = 0;
   private streamed: { source: string; page: number; text: string } | undefined;
 
-  constructor(private readonly multiple: boolean) {}
+  constructor(private readonly options: FormatterOptions) {}
 
   delta(source: string, page: number, text: string): string {
+    // Grouped pages are shown once their sections are known.
+    if (this.options.groupBy) return "";
     let out = this.beginSource(source);
     if (!this.streamed || this.streamed.source !== source || this.streamed.page !== page) {
       out += this.beginPage();
@@ -69,7 +83,8 @@ class TextFormatter implements Formatter {
     }
     if (record.error) return out;
     const separator = this.beginPage();
-    return out + (record.text ? `${separator}${record.text}\n` : separator);
+    const text = pageText(record, "text", this.options);
+    return out + (text ? `${separator}${text}\n` : separator);
   }
 
   end(): string {
@@ -81,7 +96,7 @@ class TextFormatter implements Formatter {
     this.current = source;
     this.pagesInSource = 0;
     // The same framing as head(1) and tail(1) when several inputs share one output.
-    const header = this.multiple ? `${this.sources > 0 ? "\n" : ""}==> ${source} <==\n` : "";
+    const header = this.options.multiple ? `${this.sources > 0 ? "\n" : ""}==> ${source} <==\n` : "";
     this.sources++;
     return header;
   }
@@ -94,6 +109,8 @@ class TextFormatter implements Formatter {
 class MarkdownFormatter implements Formatter {
   private current: string | undefined;
   private sources = 0;
+
+  constructor(private readonly options: FormatterOptions) {}
 
   record(record: PageRecord): string {
     if (record.source === this.current) return this.page(record);
@@ -112,7 +129,8 @@ class MarkdownFormatter implements Formatter {
     }
     const heading = `\n## Page ${record.page}${record.pages ? ` of ${record.pages}` : ""}\n\n`;
     if (record.error) return `${heading}> **Error** (${record.error.code}): ${record.error.message}\n`;
-    return `${heading}${record.text ? `${record.text}\n` : "_(no text found)_\n"}`;
+    const text = pageText(record, "markdown", this.options);
+    return `${heading}${text ? `${text}\n` : "_(no text found)_\n"}`;
   }
 }
 

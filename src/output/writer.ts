@@ -4,7 +4,7 @@ import type { Writable } from "node:stream";
 import { once } from "node:events";
 import { writeFileAtomic, tempName } from "./atomic.js";
 import { toDocument } from "./document.js";
-import { createFormatter, EXTENSIONS, type Format, type Formatter } from "./format.js";
+import { createFormatter, EXTENSIONS, type Format, type Formatter, type FormatterOptions } from "./format.js";
 import type { PageRecord } from "../types.js";
 
 /** Where results go: consumes page records in input order and finishes the output(s) at the end. */
@@ -27,13 +27,17 @@ export interface WriterOptions {
   stdout: Writable;
   /** Number of inputs, which decides how text output frames them. */
   inputs: number;
+  /** Text and Markdown sections per language; see `FormatterOptions`. */
+  groupBy?: FormatterOptions["groupBy"];
+  langNames?: FormatterOptions["langNames"];
 }
 
 export async function createWriter(options: WriterOptions): Promise<OutputWriter> {
   const { output } = options;
-  if (!output || output === "-") return new StreamWriter(options.stdout, createFormatter(options.format, { multiple: options.inputs > 1 }));
-  if (await isDirectoryTarget(output)) return new DirectoryWriter(output, options.format);
-  return FileWriter.open(output, createFormatter(options.format, { multiple: options.inputs > 1 }));
+  const formatting: FormatterOptions = { multiple: options.inputs > 1, groupBy: options.groupBy, langNames: options.langNames };
+  if (!output || output === "-") return new StreamWriter(options.stdout, createFormatter(options.format, formatting));
+  if (await isDirectoryTarget(output)) return new DirectoryWriter(output, options.format, { ...formatting, multiple: false });
+  return FileWriter.open(output, createFormatter(options.format, formatting));
 }
 
 async function isDirectoryTarget(output: string): Promise<boolean> {
@@ -112,7 +116,11 @@ class DirectoryWriter implements OutputWriter {
   private pending: PageRecord[] = [];
   private readonly taken = new Set<string>();
 
-  constructor(private readonly dir: string, private readonly format: Format) {}
+  constructor(
+    private readonly dir: string,
+    private readonly format: Format,
+    private readonly formatting: FormatterOptions,
+  ) {}
 
   async write(record: PageRecord): Promise<void> {
     if (this.pending.length && this.pending[0].source !== record.source) await this.flush();
@@ -140,7 +148,7 @@ class DirectoryWriter implements OutputWriter {
 
   private render(records: PageRecord[]): string {
     if (this.format === "json") return `${JSON.stringify(toDocument(records), null, 2)}\n`;
-    const formatter = createFormatter(this.format, { multiple: false });
+    const formatter = createFormatter(this.format, this.formatting);
     return records.map((r) => formatter.record(r)).join("") + formatter.end();
   }
 
