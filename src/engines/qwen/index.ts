@@ -28,6 +28,7 @@ export function missingMessage(resolution: Extract<ModelResolution, { ok: false 
 export const qwen: EngineFactory = {
   name: "qwen",
   description: "Qwen3-VL vision-language model on transformers.js + ONNX Runtime: many scripts and languages, layout-aware text",
+  generative: true,
 
   async available(options: EngineOptions): Promise<Availability> {
     const resolution = locate(settingsFrom(options), "cpu");
