@@ -11,6 +11,7 @@ import { generate, type GenerationResult } from "./generate.js";
 import { isBlank, resizeRgb, smartResize } from "./image.js";
 import { cutLoop, describeLoop } from "./loop.js";
 import { transformersCacheDir, type QwenSettings } from "./options.js";
+import { fastInputs, processorInputs } from "./inputs.js";
 import { DEFAULT_PROMPT } from "./prompt.js";
 import { loadModel, type Loaded, type ProcessorOutput } from "./runtime.js";
 
@@ -156,19 +157,14 @@ export class QwenEngine implements Engine {
     await loaded?.model.dispose();
   }
 
-  /** The page at the pixel budget, in the chat template, through the processor. */
+  /** The page at the pixel budget, in the chat template, as model inputs. */
   private async prepare(loaded: Loaded, page: Page, promptText: string): Promise<ProcessorOutput> {
-    const { processor } = loaded;
-    const imageProcessor = processor.image_processor;
+    const imageProcessor = loaded.processor.image_processor;
     const factor = (imageProcessor.config.patch_size ?? 16) * (imageProcessor.config.merge_size ?? 2);
     const minPixels = Math.min(imageProcessor.min_pixels ?? factor * factor, this.settings.maxPixels);
     const [width, height] = smartResize(page.image.width, page.image.height, factor, minPixels, this.settings.maxPixels);
     const image = await resizeRgb(page.image, width, height);
-    const text = processor.apply_chat_template(
-      [{ role: "user", content: [{ type: "image" }, { type: "text", text: promptText }] }],
-      { add_generation_prompt: true },
-    );
-    return processor(text, loaded.makeImage(image.data, image.width, image.height));
+    return fastInputs(loaded, image, promptText) ?? processorInputs(loaded, image, promptText);
   }
 
   private generationRecord(prompt: string): Record<string, number | boolean | string> {

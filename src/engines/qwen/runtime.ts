@@ -14,6 +14,7 @@ export interface TensorLike {
 }
 
 export interface TokenizerLike {
+  (text: string): { input_ids: TensorLike; attention_mask: TensorLike };
   decode(ids: bigint[], options?: { skip_special_tokens?: boolean }): string;
   all_special_ids: number[];
 }
@@ -21,7 +22,18 @@ export interface TokenizerLike {
 export interface ImageProcessorLike {
   min_pixels?: number;
   max_pixels?: number;
-  config: { patch_size?: number; merge_size?: number };
+  do_rescale?: boolean;
+  rescale_factor?: number;
+  do_normalize?: boolean;
+  image_mean?: number | number[];
+  image_std?: number | number[];
+  do_convert_grayscale?: boolean;
+  do_crop_margin?: boolean;
+  do_thumbnail?: boolean;
+  do_center_crop?: boolean;
+  do_pad?: boolean;
+  do_flip_channel_order?: boolean;
+  config: { patch_size?: number; merge_size?: number; temporal_patch_size?: number };
 }
 
 export interface ChatMessage {
@@ -81,6 +93,8 @@ export interface Loaded {
   processor: ProcessorLike;
   model: VisionLanguageModel;
   makeImage(data: Uint8Array, width: number, height: number): unknown;
+  makeTensor(type: "float32", data: Float32Array, dims: number[]): TensorLike;
+  makeTensor(type: "int64", data: BigInt64Array, dims: number[]): TensorLike;
 }
 
 /** Locks transformers.js to local files: it must never try the hub at run time. */
@@ -106,11 +120,13 @@ export async function loadModel(options: LoadOptions): Promise<Loaded> {
       session_options: sessionOptions,
     }) as unknown as Promise<VisionLanguageModel>,
   ]);
-  const RawImage = transformers.RawImage;
+  const { RawImage, Tensor } = transformers;
   return {
     processor,
     model,
     makeImage: (data, width, height) =>
       new RawImage(new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength), width, height, 3),
+    makeTensor: (type: "float32" | "int64", data: Float32Array | BigInt64Array, dims: number[]) =>
+      new Tensor(type, data, dims) as unknown as TensorLike,
   };
 }
