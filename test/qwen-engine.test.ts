@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
 import { buildQwenFixture, FIXTURE_TEXTS, makeFixtureImages } from "../scripts/make-fixture-model.js";
@@ -177,6 +177,30 @@ describe("qwen engine on the fixture model (full transformers.js path)", () => {
     // Without --dtype it takes what is there.
     const ok = await runCli(["scan", images.dark, "-e", "qwen", "--model", fp32Only, "-f", "jsonl"], { env: env() });
     expect(jsonl(ok.stdout)[0]).toMatchObject({ dtype: "fp32", text: FIXTURE_TEXTS.dark });
+  });
+
+  it("a page that times out stops generating; the next page waits for it, then runs", async () => {
+    const engine = await qwen.load({ model, env: env() });
+    try {
+      const controller = new AbortController();
+      const looping = engine.recognize(await page(images.loop), { signal: controller.signal, onText: () => controller.abort(new Error("page took too long")) });
+      const next = engine.recognize(await page(images.light));
+      await expect(looping).rejects.toThrow("page took too long");
+      expect((await next).text).toBe(FIXTURE_TEXTS.light);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it.runIf(!existsSync("/proc/driver/nvidia/version") && !existsSync("/dev/dri"))("a forced device that cannot run here is a usage error naming why", async () => {
+    const cuda = await runCli(["scan", images.dark, "-e", "qwen", "--model", model, "--device", "cuda"], { env: env() });
+    expect(cuda.code).toBe(2);
+    expect(cuda.stderr).toMatch(/^qwen-ocr: device cuda is not available: no NVIDIA driver found/);
+    const webgpu = await runCli(["scan", images.dark, "-e", "qwen", "--model", model, "--device", "webgpu"], { env: env() });
+    expect(webgpu.code).toBe(2);
+    expect(webgpu.stderr).toMatch(/^qwen-ocr: device webgpu is not available: /);
+    const cpu = await runCli(["scan", images.dark, "-e", "qwen", "--model", model, "--device", "cpu", "-f", "jsonl"], { env: env() });
+    expect(JSON.parse(cpu.stdout)).toMatchObject({ device: "cpu", text: FIXTURE_TEXTS.dark });
   });
 
   it("bad option values are usage errors", async () => {

@@ -24,6 +24,7 @@ export class QwenEngine implements Engine {
   private readonly settings: QwenSettings;
   private readonly eos: Set<bigint>;
   private visionMs = 0;
+  private busy: Promise<void> = Promise.resolve();
 
   private constructor(loaded: Loaded, info: EngineInfo, loadMs: number, settings: QwenSettings, notes: string[]) {
     this.loaded = loaded;
@@ -68,6 +69,21 @@ export class QwenEngine implements Engine {
   }
 
   async recognize(page: Page, options: RecognizeOptions = {}): Promise<EngineResult> {
+    // One page at a time: a page abandoned on timeout keeps computing until its next stopping
+    // check (the first token, after a prefill that can take a minute on a CPU), and the next page
+    // waits for it rather than competing for the same cores.
+    const previous = this.busy;
+    let done!: () => void;
+    this.busy = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await previous;
+      return await this.recognizeNow(page, options);
+    } finally {
+      done();
+    }
+  }
+
+  private async recognizeNow(page: Page, options: RecognizeOptions): Promise<EngineResult> {
     const loaded = this.loaded;
     if (!loaded) throw new Error("qwen engine is closed");
     const { signal } = options;
@@ -90,6 +106,7 @@ export class QwenEngine implements Engine {
 
     const inputs = await this.prepare(loaded, page, prompt.text);
     const preprocessMs = performance.now() - started;
+    signal?.throwIfAborted();
     const inputTokens = inputs.input_ids.dims.at(-1) ?? 0;
     const warnings: string[] = [];
 
