@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -247,6 +247,19 @@ describe("models pull", () => {
     const path_ = await runCli(["models", "path", "--dtype", "q4"], { env: env() });
     expect(path_.code).toBe(3);
     expect(path_.stdout).toBe(`${modelDir()}\n`);
+  });
+
+  it("one pull per model directory at a time; a stale lock is taken over", async () => {
+    const root = path.join(home, "models");
+    const lockFile = `${stagingDir(root, REPO, "q4")}.lock`;
+    mkdirSync(path.dirname(lockFile), { recursive: true });
+    writeFileSync(lockFile, String(process.ppid)); // a live process
+    const busy = await runCli(["models", "pull", "--dtype", "q4"], { env: env() });
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain(`another qwen-ocr (pid ${process.ppid}) is pulling ${REPO} (q4)`);
+    writeFileSync(lockFile, "999999999"); // gone
+    expect((await runCli(["models", "pull", "--dtype", "q4", "-q"], { env: env() })).code).toBe(0);
+    expect(existsSync(lockFile)).toBe(false);
   });
 
   it("on a TTY, shows a byte progress bar", async () => {

@@ -72,6 +72,16 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
   }
 
   const staging = stagingDir(options.root, repo, label);
+  const unlock = await lock(`${staging}.lock`, `${repo} (${label})`);
+  try {
+    return await pullInto(options, staging, final, commit, wanted, label);
+  } finally {
+    await unlock();
+  }
+}
+
+async function pullInto(options: PullOptions, staging: string, final: string, commit: string, wanted: RemoteFile[], label: string): Promise<PullResult> {
+  const { repo, hub, spec } = options;
   await prepareStaging(staging, repo, commit);
   const total = wanted.reduce((sum, f) => sum + f.size, 0);
   let done = 0;
@@ -107,6 +117,35 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
   await rm(path.join(staging, STATE), { force: true });
   await swapIn(staging, final);
   return { dir: final, commit, upToDate: false, fetchedBytes };
+}
+
+/** One pull per model directory at a time; a lock left by a process that is gone is taken over. */
+async function lock(file: string, what: string): Promise<() => Promise<void>> {
+  await mkdir(path.dirname(file), { recursive: true });
+  for (let tries = 0; ; tries++) {
+    try {
+      const handle = await open(file, "wx");
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || tries > 0) throw err;
+      const pid = Number(await readFile(file, "utf8").catch(() => ""));
+      if (pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new HubError(`another qwen-ocr (pid ${pid}) is pulling ${what}; wait for it, or remove ${file} if it is gone`);
+      }
+      await rm(file, { force: true });
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** A staging directory for this commit: kept (to resume) when it is for the same commit, else emptied. */

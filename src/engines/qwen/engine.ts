@@ -185,11 +185,14 @@ export class QwenEngine implements Engine {
   }
 
   private generationRecord(prompt: string): Record<string, number | boolean | string> {
+    // The model's generation config still applies what greedy decoding keeps (a repetition penalty).
+    const penalty = this.loaded?.model.generation_config?.repetition_penalty;
     return {
       prompt,
       do_sample: false,
       max_new_tokens: this.settings.maxNewTokens,
       max_pixels: this.settings.maxPixels,
+      ...(typeof penalty === "number" && penalty !== 1 ? { repetition_penalty: penalty } : {}),
       loop_min_chars: this.settings.loop.minChars,
       loop_min_repeats: this.settings.loop.minRepeats,
     };

@@ -74,7 +74,7 @@ export interface VisionLanguageModel {
   generate(options: GenerateOptions): Promise<TensorLike>;
   encode_image(inputs: unknown): Promise<unknown>;
   dispose(): Promise<unknown>;
-  generation_config: { eos_token_id?: number | number[] | null } | null;
+  generation_config: { eos_token_id?: number | number[] | null; repetition_penalty?: number | null } | null;
   config: { eos_token_id?: number | number[] };
 }
 
