@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { buildQwenFixture } from "../scripts/make-fixture-model.js";
-import { fastInputs, processorInputs } from "../src/engines/qwen/inputs.js";
+import { chatText, fastInputs, processorInputs } from "../src/engines/qwen/inputs.js";
 import { loadModel, type Loaded, type ProcessorOutput, type TensorLike } from "../src/engines/qwen/runtime.js";
 import type { RgbImage } from "../src/types.js";
 import { ROOT } from "./helpers/cli.js";
@@ -65,6 +65,15 @@ describe("fast inputs", () => {
     const l = await load(model);
     const image = noise(128, 96);
     expectSame(fastInputs(l, image, "x")!, await processorInputs(l, image, "x"));
+  });
+
+  it("a tokenizer config without a chat template gets Qwen3-VL's rendering of one user turn", async () => {
+    const model = await buildQwenFixture(path.join(dir, "d"), { dtypes: ["fp32"] });
+    const withTemplate = chatText(await load(model), "Read it.");
+    const file = path.join(model, "tokenizer_config.json");
+    const { chat_template: _, ...config } = JSON.parse(readFileSync(file, "utf8"));
+    writeFileSync(file, JSON.stringify(config));
+    expect(chatText(await load(model), "Read it.")).toBe(withTemplate);
   });
 
   it("step aside for settings they do not reproduce", async () => {

@@ -10,11 +10,21 @@ import type { ImageProcessorLike, Loaded, ProcessorOutput } from "./runtime.js";
 
 const IMAGE_TOKEN = "<|image_pad|>";
 
+/**
+ * The model's chat template with the page image and the prompt. A model directory whose tokenizer
+ * config carries no template (transformers.js reads it only from there for Qwen-VL) gets what
+ * Qwen3-VL's template renders for one user turn.
+ */
 export function chatText(loaded: Loaded, prompt: string): string {
-  return loaded.processor.apply_chat_template(
-    [{ role: "user", content: [{ type: "image" }, { type: "text", text: prompt }] }],
-    { add_generation_prompt: true },
-  );
+  try {
+    return loaded.processor.apply_chat_template(
+      [{ role: "user", content: [{ type: "image" }, { type: "text", text: prompt }] }],
+      { add_generation_prompt: true },
+    );
+  } catch (err) {
+    if (!/chat.?template/i.test(err instanceof Error ? err.message : String(err))) throw err;
+    return `<|im_start|>user\n<|vision_start|>${IMAGE_TOKEN}<|vision_end|>${prompt}<|im_end|>\n<|im_start|>assistant\n`;
+  }
 }
 
 /** Through transformers.js' processor (image processor + tokenizer). */
