@@ -15,6 +15,11 @@ export interface ScanFlags {
   pageTimeout: number;
   plugin?: string[];
   quiet?: boolean;
+  prompt?: string;
+  var?: string[];
+  lang?: string;
+  groupBy?: "language" | "none";
+  langNames: "native" | "english";
   model?: string;
   modelDir?: string;
   dtype?: string;
@@ -93,6 +98,11 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .option("--max-new-tokens <n>", "qwen: most tokens generated per page (default 2048)", positiveInt("--max-new-tokens"))
     .option("--max-pixels <n>", "qwen: pixel budget per page image (default 1310720: 1280 visual tokens)", positiveInt("--max-pixels"))
     .option("--offline", "never touch the network (scan never does; HF_HUB_OFFLINE=1 is the same)")
+    .option("-p, --prompt <name|file>", "prompt template for vision-language engines (see `qwen-ocr prompts list`; default: plain)")
+    .option("--var <key=value>", "fill a template placeholder (repeatable)", collect)
+    .option("--lang <codes>", "the pages' languages, e.g. ja,en, for templates that mention them")
+    .addOption(new Option("--group-by <what>", "text and markdown: one section per language (default: the template's choice)").choices(["language", "none"]))
+    .addOption(new Option("--lang-names <style>", "how language sections are named: 中文 (Chinese) or Chinese").choices(["native", "english"]).default("native"))
     .addHelpText(
       "after",
       `
@@ -110,6 +120,24 @@ Examples:
     .action(async (inputs: string[], flags: ScanFlags) => {
       const { runScan } = await import("./scan.js");
       setExitCode(await runScan(inputs, flags, io));
+    });
+
+  const prompts = program.command("prompts").description("the prompt templates (prompts/*.md) the qwen engine reads pages with");
+  prompts
+    .command("list")
+    .description("list the templates: name, output kind, description, engines")
+    .option("--json", "machine-readable output")
+    .action(async (flags: { json?: boolean }) => {
+      const { runPromptsList } = await import("./prompts.js");
+      setExitCode(await runPromptsList(flags, io));
+    });
+  prompts
+    .command("show")
+    .description("print a template (front matter and body)")
+    .argument("<name|file>", "a template name or a .md file")
+    .action(async (name: string) => {
+      const { runPromptsShow } = await import("./prompts.js");
+      setExitCode(await runPromptsShow(name, io));
     });
 
   const models = program.command("models").description("download, list and remove Qwen models (kept in the user cache)");

@@ -1,4 +1,6 @@
+import path from "node:path";
 import { ExitCode, type PageRecord } from "../types.js";
+import { UsageError } from "../errors.js";
 import { scan } from "../api.js";
 import { parsePageSelection } from "../pages/index.js";
 import { createWriter } from "../output/writer.js";
@@ -10,7 +12,18 @@ import type { ScanFlags } from "./program.js";
 export async function runScan(args: string[], flags: ScanFlags, io: CliIO): Promise<number> {
   const reporter = new Reporter(io.stderr, !!flags.quiet);
   const pages = flags.pages === undefined ? undefined : parsePageSelection(flags.pages);
-  const writer = await createWriter({ format: flags.format, output: flags.output, stdout: io.stdout, inputs: args.length });
+  const vars = parseVars(flags.var ?? []);
+  // A template given as a path is relative to where the user is.
+  const prompt = flags.prompt && /[\\/]|\.md$/i.test(flags.prompt) ? path.resolve(io.cwd, flags.prompt) : flags.prompt;
+  const groupBy = await groupingFor(flags.groupBy, prompt);
+  const writer = await createWriter({
+    format: flags.format,
+    output: flags.output,
+    stdout: io.stdout,
+    inputs: args.length,
+    groupBy,
+    langNames: flags.langNames,
+  });
   const progress = await createProgress({ stream: io.stderr, quiet: !!flags.quiet, env: io.env });
 
   const interrupt = new AbortController();
@@ -39,6 +52,11 @@ export async function runScan(args: string[], flags: ScanFlags, io: CliIO): Prom
         onNote: (message: string) => reporter.note(message),
       },
       plugins: flags.plugin,
+      prompt,
+      vars,
+      langHint: flags.lang?.split(/[,\s]+/).filter(Boolean),
+      // Languages cost a detector load: only for the formats that carry them or show them.
+      languages: flags.format === "json" || flags.format === "jsonl" || groupBy ? { names: flags.langNames } : false,
       dpi: flags.dpi,
       pages,
       pageTimeoutMs: flags.pageTimeout * 1000,
@@ -58,6 +76,7 @@ export async function runScan(args: string[], flags: ScanFlags, io: CliIO): Prom
         failed = true;
         reporter.error(errorLine(record));
       }
+      for (const warning of record.warnings) reporter.note(`${where(record)}${warning}`);
       progress.page(record);
       await writer.write(record);
     }
@@ -75,6 +94,27 @@ export async function runScan(args: string[], flags: ScanFlags, io: CliIO): Prom
 
 /** `<path>: <reason>`, with the page named when the input has several. */
 function errorLine(record: PageRecord): string {
-  const where = record.page > 0 && record.pages > 1 ? `page ${record.page}: ` : "";
-  return `${record.source}: ${where}${record.error?.message ?? "failed"}`;
+  return `${where(record)}${record.error?.message ?? "failed"}`;
+}
+
+function where(record: PageRecord): string {
+  return `${record.source}: ${record.page > 0 && record.pages > 1 ? `page ${record.page}: ` : ""}`;
+}
+
+function parseVars(specs: string[]): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--var expects key=value, got '${spec}'`);
+    vars[spec.slice(0, eq)] = spec.slice(eq + 1);
+  }
+  return vars;
+}
+
+/** `--group-by` wins; otherwise the template decides (the grouped template groups by language). */
+async function groupingFor(flag: ScanFlags["groupBy"], prompt: string | undefined): Promise<"language" | undefined> {
+  if (flag) return flag === "language" ? "language" : undefined;
+  if (!prompt) return undefined;
+  const { findTemplate } = await import("../prompts/index.js");
+  return (await findTemplate(prompt)).groupBy;
 }

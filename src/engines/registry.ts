@@ -1,7 +1,7 @@
 import { pathToFileURL } from "node:url";
 import path from "node:path";
 import { UsageError } from "../errors.js";
-import type { EngineFactory, EngineOptions } from "../types.js";
+import { ExitCode, type EngineFactory, type EngineOptions } from "../types.js";
 
 /**
  * Built-in engines, imported only when asked for: each one pulls in onnxruntime or transformers,
@@ -44,7 +44,14 @@ export interface ResolvedEngine {
 }
 
 export async function resolveEngine(name: string, options: EngineOptions): Promise<ResolvedEngine> {
-  if (name !== "auto") return { factory: await getEngineFactory(name) };
+  if (name !== "auto") {
+    // An engine asked for by name must be there before any input is looked at: a CI job with
+    // no model should hear "missing model" (exit 3), not one error per input.
+    const factory = await getEngineFactory(name);
+    const availability = await factory.available(options);
+    if (!availability.ok) throw new UsageError(`${name}: ${availability.reason ?? "not available"}`, ExitCode.ModelMissing);
+    return { factory };
+  }
   const skipped: string[] = [];
   for (const candidate of autoOrder) {
     const factory = await getEngineFactory(candidate);
@@ -54,7 +61,7 @@ export async function resolveEngine(name: string, options: EngineOptions): Promi
     }
     skipped.push(`${candidate}: ${availability.reason ?? "not available"}`);
   }
-  throw new UsageError(`no engine is available (${skipped.join("; ")})`, 3);
+  throw new UsageError(`no engine is available (${skipped.join("; ")})`, ExitCode.ModelMissing);
 }
 
 /**
