@@ -12,4 +12,7 @@ export { toDocument } from "./output/document.js";
 export { createFormatter, FORMATS, type Format, type Formatter } from "./output/format.js";
 export { parsePageSelection, type PageSelection } from "./pages/index.js";
 export { OcrError, UsageError } from "./errors.js";
+export { detectLanguage, detectLanguages, groupByLanguage, annotate, languageName, type LineLanguage } from "./language/index.js";
+export { renderGroupsText, renderGroupsMarkdown } from "./language/render.js";
+export { listPrompts, loadPrompt, parseJsonAnswer, type LoadedPrompt, type PromptSummary } from "./prompts/index.js";
 export * from "./types.js";

@@ -141,7 +141,7 @@ export class LanguageDetector {
     if (!spec) return decide(family, "default", 0.3, false);
     if (this.backend && weight >= SHORT) {
       unit.ranked = this.backend.rank(familyText, spec.candidates);
-      if (unit.ranked.length && this.backend.reliable(unit.ranked, letters)) {
+      if (unit.ranked.length && this.backend.reliable(unit.ranked, letters) && beatsPrior(unit.ranked, letters, spec.fallback)) {
         return decide(unit.ranked[0].lang, "detector", Math.min(0.98, 0.6 + 2 * lead(unit.ranked)));
       }
     }
@@ -173,7 +173,7 @@ export class LanguageDetector {
       const letters = members.reduce((n, u) => n + u.letters, 0);
       const ranked = this.backend.rank(pooled, spec.candidates);
       if (!ranked.length) continue;
-      const sure = this.backend.reliable(ranked, letters);
+      const sure = this.backend.reliable(ranked, letters) && beatsPrior(ranked, letters, spec.fallback);
       for (const unit of open) {
         Object.assign(unit, sure ? { lang: ranked[0].lang, by: "context", confidence: 0.6 } : { lang: spec.fallback, confidence: 0.3 });
       }
@@ -310,3 +310,18 @@ function toLineLanguage(parts: Unit[]): LineLanguage {
 function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
+
+/**
+ * A few words of names and dishes ("Kung Pao Chicken", "Mapo Tofu") look like Tagalog or
+ * Indonesian to an n-gram model as easily as like English. On so little text the script's usual
+ * language (English for Latin) keeps the benefit of the doubt unless another wins clearly.
+ */
+function beatsPrior(ranked: readonly { lang: string; score: number }[], letters: number, fallback: string): boolean {
+  if (ranked[0].lang === fallback || letters >= PRIOR_LETTERS) return true;
+  return lead(ranked) >= PRIOR_LEAD;
+}
+
+/** Below this many letters the prior applies; past it the detector's own reliability test decides. */
+const PRIOR_LETTERS = 40;
+/** The lead (as in `lead()`) another language needs over the rest to overrule the prior on short text. */
+const PRIOR_LEAD = 0.25;
