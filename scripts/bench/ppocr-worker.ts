@@ -1,0 +1,21 @@
+/**
+ * Bench worker: loads one engine of ours, OCRs the given files through the library's scan(), and
+ * prints one JSON object with the load time and per-page timings. Run in its own process so its
+ * peak RSS is its own.
+ */
+import { getEngineFactory, scan } from "../../src/index.js";
+
+const [engineName, ...files] = process.argv.slice(2);
+const started = performance.now();
+const engine = await (await getEngineFactory(engineName)).load({});
+const loadMs = performance.now() - started;
+const pages = [];
+for (const file of files) {
+  const t0 = performance.now();
+  for await (const r of scan([file], { engine })) {
+    if (r.error) throw new Error(`${file}: ${r.error.message}`);
+    pages.push({ file, wallMs: performance.now() - t0, timings: r.timings });
+  }
+}
+await engine.close();
+process.stdout.write(JSON.stringify({ loadMs, pages }));
