@@ -27,6 +27,8 @@ export interface ScanFlags {
   maxNewTokens?: number;
   maxPixels?: number;
   offline?: boolean;
+  baseUrl?: string;
+  apiKeyEnv?: string;
 }
 
 export interface ModelsFlags {
@@ -82,7 +84,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .command("scan")
     .description("OCR images and PDFs; results go to stdout (or -o), progress and errors to stderr")
     .argument("<inputs...>", "files, directories (searched recursively), quoted globs, or - for stdin")
-    .addOption(new Option("-e, --engine <name>", "OCR engine: auto, qwen, ppocr, or one added by --plugin").default("auto"))
+    .addOption(new Option("-e, --engine <name>", "OCR engine: auto, qwen, ppocr, openai (a served model), or one added by --plugin").default("auto"))
     .addOption(new Option("-f, --format <format>", "output format").choices(FORMATS).default("text"))
     .option("-o, --output <path>", "write to a file, or to a directory (ending in /) with one file per input")
     .option("--pages <ranges>", "pages to read, e.g. 1-3,7,10- (1-based, applies to every input)")
@@ -91,13 +93,15 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .option("--page-timeout <seconds>", "fail a page that takes longer than this (0: no limit)", nonNegativeNumber, 0)
     .option("--plugin <module>", "load engines from a module (repeatable)", collect)
     .option("-q, --quiet", "no progress or notes on stderr (errors still print)")
-    .option("--model <dir|repo-id>", "qwen: a model directory or a pulled hub repo (default onnx-community/Qwen3-VL-2B-Instruct-ONNX); ppocr: a directory with its ONNX files")
+    .option("--model <dir|repo-id>", "qwen: a model directory or a pulled hub repo (default onnx-community/Qwen3-VL-2B-Instruct-ONNX); ppocr: a directory with its ONNX files; openai: the served model's name")
     .option("--model-dir <dir>", "where pulled models are kept (default: $QWEN_OCR_HOME/models, else the user cache)")
     .option("--dtype <dtype>", "qwen precision: q4f16, q4, fp16 or fp32 (default: the best one installed for the device)")
     .addOption(new Option("--device <device>", "qwen: where to run; auto tries cuda, then webgpu, then cpu").choices(["auto", "cpu", "cuda", "webgpu"]).default("auto"))
-    .option("--max-new-tokens <n>", "qwen: most tokens generated per page (default 2048)", positiveInt("--max-new-tokens"))
-    .option("--max-pixels <n>", "qwen: pixel budget per page image (default 1310720: 1280 visual tokens)", positiveInt("--max-pixels"))
+    .option("--max-new-tokens <n>", "qwen, openai: most tokens generated per page (default 2048)", positiveInt("--max-new-tokens"))
+    .option("--max-pixels <n>", "qwen, openai: pixel budget per page image (default 1310720: 1280 visual tokens)", positiveInt("--max-pixels"))
     .option("--offline", "never touch the network (scan never does; HF_HUB_OFFLINE=1 is the same)")
+    .option("--base-url <url>", "openai: the OpenAI-compatible server, e.g. http://localhost:8000/v1 (vLLM, SGLang); --model names the served model")
+    .option("--api-key-env <VAR>", "openai: send the API key held in this environment variable")
     .option("-p, --prompt <name|file>", "prompt template for vision-language engines (see `qwen-ocr prompts list`; default: plain)")
     .option("--var <key=value>", "fill a template placeholder (repeatable)", collect)
     .option("--lang <codes>", "the pages' languages, e.g. ja,en, for templates that mention them")

@@ -47,6 +47,8 @@ export async function runScan(args: string[], flags: ScanFlags, io: CliIO): Prom
         maxNewTokens: flags.maxNewTokens,
         maxPixels: flags.maxPixels,
         offline: flags.offline === true,
+        baseUrl: flags.baseUrl,
+        apiKeyEnv: flags.apiKeyEnv,
         cwd: io.cwd,
         env: io.env,
         onNote: (message: string) => reporter.note(message),

@@ -10,6 +10,7 @@ import { ExitCode, type EngineFactory, type EngineOptions } from "../types.js";
 const builtins: Record<string, () => Promise<EngineFactory>> = {
   qwen: async () => (await import("./qwen/index.js")).qwen,
   ppocr: async () => (await import("./ppocr/index.js")).ppocr,
+  openai: async () => (await import("./openai/index.js")).openai,
 };
 
 const registered = new Map<string, EngineFactory>();
