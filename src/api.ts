@@ -1,18 +1,26 @@
+import path from "node:path";
 import type { Readable } from "node:stream";
 import { loadPlugin, resolveEngine } from "./engines/registry.js";
-import { failedRecord, runPipeline, type InputItem, type ScanEvent } from "./pipeline.js";
-import { resolveInputs } from "./inputs/index.js";
+import { failedRecord, runPipeline, type InputItem, type PipelineEngine, type ScanEvent } from "./pipeline.js";
+import { resolveInputs, type Source } from "./inputs/index.js";
+import { inShard, type Shard } from "./inputs/shard.js";
+import { DEFAULT_DPI, DEFAULT_MAX_PIXELS } from "./pages/limits.js";
 import type { PageSelection } from "./pages/index.js";
 import { UsageError } from "./errors.js";
 import type { LanguageStageOptions } from "./language/stage.js";
 import type { TemplatePrompt } from "./pipeline.js";
-import type { Engine, EngineFactory, EngineInfo, EngineOptions, PageRecord } from "./types.js";
+import type { PageCache } from "./cache/index.js";
+import type { Engine, EngineFactory, EngineInfo, EngineOptions, Page, PageRecord, RecognizeOptions } from "./types.js";
 
 export type ApiEvent =
   | ScanEvent
   | { type: "note"; message: string }
   | { type: "engine-loading"; engine: string }
-  | { type: "engine-ready"; info: EngineInfo; loadMs: number };
+  | { type: "engine-ready"; info: EngineInfo; loadMs: number }
+  /** Every input the arguments resolved to, in order, before `shard` and `skip` leave any out. */
+  | { type: "inputs"; names: string[] }
+  /** An input left out by `skip`. */
+  | { type: "skipped"; source: string };
 
 export interface ScanOptions {
   /** An engine name (`auto`, `ppocr`, …) or an engine you loaded yourself (it is not closed). */
@@ -34,7 +42,20 @@ export interface ScanOptions {
   langHint?: string[];
   /** Per-line `lang` and the page's `languages` groups; on unless `false`. */
   languages?: LanguageStageOptions | false;
+  /** Stops after the page(s) in flight; what is done is still yielded. */
   signal?: AbortSignal;
+  /**
+   * Result cache: `true` for the user cache (`$QWEN_OCR_HOME/results`, else e.g.
+   * `~/.cache/qwen-ocr/results`), a directory, or `false`/absent for none. Pages found there come
+   * back with `cached: true` and the engine is not even loaded unless some page is missing.
+   */
+  cache?: boolean | string;
+  /** Inputs worked on at once (default 1); records still come in input order. */
+  concurrency?: number;
+  /** Only one of `count` disjoint parts of the inputs (CI job matrices), chosen by a hash of each input's path. */
+  shard?: Shard;
+  /** Asked for each input before it is opened: `true` leaves it out (no record). */
+  skip?: (source: Source) => boolean | Promise<boolean>;
   cwd?: string;
   /** Read for the input `-`. */
   stdin?: Readable;
@@ -60,26 +81,48 @@ export async function* scan(inputs: string[], options: ScanOptions = {}): AsyncG
   const prompt = options.prompt ? await loadTemplate(options, factory, emit) : undefined;
 
   const { items } = await resolveInputs(inputs, { cwd, stdin: options.stdin });
-  const pending: InputItem[] = items;
+  emit({ type: "inputs", names: items.map((item) => item.name) });
+  const pending: InputItem[] = [];
+  for (const item of items) {
+    if (options.shard && !inShard(item, options.shard, cwd)) continue;
+    if (!("error" in item) && options.skip && (await options.skip(item))) {
+      emit({ type: "skipped", source: item.name });
+      continue;
+    }
+    pending.push(item);
+  }
 
-  if (!items.some((item) => !("error" in item))) {
+  if (!pending.some((item) => !("error" in item))) {
     // Nothing readable: no reason to load a model just to report the failures.
     const info: EngineInfo = typeof options.engine === "object" ? options.engine.info : { engine: factory?.name ?? "", model: "" };
     for (const item of pending) if ("error" in item) yield failedRecord(item.name, 0, 0, info, item.error.toRecord());
     return;
   }
 
-  let engine: Engine;
-  if (typeof options.engine === "object") {
-    engine = options.engine;
-  } else {
-    emit({ type: "engine-loading", engine: factory!.name });
-    engine = await factory!.load(engineOptions);
-    emit({ type: "engine-ready", info: engine.info, loadMs: engine.loadMs });
+  // The engine is loaded when the first page that is not in the cache needs it: a re-run of a
+  // finished batch never loads a model.
+  const engine: PipelineEngine = typeof options.engine === "object" ? options.engine : new LazyEngine(factory!, engineOptions, emit);
+  const dpi = options.dpi ?? DEFAULT_DPI;
+  let cache: PageCache | undefined;
+  if (options.cache) {
+    const { openPageCache, ResultCache } = await import("./cache/index.js");
+    const dir = typeof options.cache === "string" ? path.resolve(cwd, options.cache) : undefined;
+    if (factory) {
+      cache = await openPageCache({ dir, factory, engineOptions, promptText: prompt?.text, dpi, maxPixels: DEFAULT_MAX_PIXELS });
+    } else {
+      // An engine object the caller loaded: it is known by what it says it is.
+      const { contextDigest } = await import("./cache/key.js");
+      const { info } = engine;
+      const identity = { engine: info.engine, model: info.model, revision: info.revision, dtype: info.dtype, device: info.device };
+      const { resultsDir } = await import("./cache/store.js");
+      cache = { store: new ResultCache(dir ?? resultsDir()), context: contextDigest({ engine: identity, prompt: prompt?.text, dpi, maxPixels: DEFAULT_MAX_PIXELS }) };
+    }
   }
   try {
     yield* runPipeline(pending, {
       engine,
+      cache,
+      concurrency: options.concurrency,
       dpi: options.dpi,
       pages: options.pages,
       pageTimeoutMs: options.pageTimeoutMs,
@@ -90,6 +133,57 @@ export async function* scan(inputs: string[], options: ScanOptions = {}): AsyncG
     });
   } finally {
     if (engine !== options.engine) await engine.close();
+  }
+}
+
+/**
+ * An engine loaded on first use. Until then it describes itself by its factory's name; a load
+ * failure is marked fatal, so that the pipeline ends the run with it instead of failing a page.
+ */
+class LazyEngine implements PipelineEngine {
+  private loading: Promise<Engine> | undefined;
+  private engine: Engine | undefined;
+
+  constructor(
+    private readonly factory: EngineFactory,
+    private readonly options: EngineOptions,
+    private readonly emit: (event: ApiEvent) => void,
+  ) {}
+
+  get info(): EngineInfo {
+    return this.engine?.info ?? { engine: this.factory.name, model: "" };
+  }
+
+  get loadMs(): number {
+    return this.engine?.loadMs ?? 0;
+  }
+
+  get maxConcurrency(): number | undefined {
+    return this.engine?.maxConcurrency;
+  }
+
+  ready(): Promise<Engine> {
+    this.loading ??= (async () => {
+      this.emit({ type: "engine-loading", engine: this.factory.name });
+      try {
+        this.engine = await this.factory.load(this.options);
+      } catch (err) {
+        if (typeof err === "object" && err !== null) Object.defineProperty(err, "fatal", { value: true });
+        throw err;
+      }
+      this.emit({ type: "engine-ready", info: this.engine.info, loadMs: this.engine.loadMs });
+      return this.engine;
+    })();
+    return this.loading;
+  }
+
+  async recognize(page: Page, options?: RecognizeOptions) {
+    return (await this.ready()).recognize(page, options);
+  }
+
+  async close(): Promise<void> {
+    const engine = await this.loading?.catch(() => undefined);
+    await engine?.close();
   }
 }
 

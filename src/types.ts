@@ -113,12 +113,14 @@ export interface EngineInfo {
   device?: string;
 }
 
-/** A loaded engine. One instance recognises pages one at a time. */
+/** A loaded engine. One instance recognises pages one at a time, unless it sets `maxConcurrency`. */
 export interface Engine {
   readonly info: EngineInfo;
   /** Time spent loading models, in milliseconds. */
   readonly loadMs: number;
   recognize(page: Page, options?: RecognizeOptions): Promise<EngineResult>;
+  /** How many `recognize` calls may run at once (e.g. an engine that sends pages to a server); default 1. */
+  readonly maxConcurrency?: number;
   /** Releases native resources. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -149,6 +151,13 @@ export interface EngineFactory {
   /** Cheap check (no model loading, no network) used by `--engine auto` and `doctor`. */
   available(options: EngineOptions): Promise<Availability>;
   load(options: EngineOptions): Promise<Engine>;
+  /**
+   * What decides this engine's output for a page, known without loading it (model id and
+   * revision, dtype, device, generation parameters, settings). Part of the result cache's key;
+   * return `null` for results that must never be cached. Engines without it are keyed by their
+   * name, their scalar options and qwen-ocr's version.
+   */
+  cacheIdentity?(options: EngineOptions): Promise<Record<string, unknown> | null>;
 }
 
 /** Stable machine-readable error codes, carried by error records and printed in messages. */
@@ -211,6 +220,8 @@ export interface PageRecord {
   tokens?: { input: number; output: number };
   timings: Timings;
   warnings: string[];
+  /** Set when the engine's result came from the result cache (the engine did not run for this page). */
+  cached?: boolean;
   error?: RecordError;
 }
 

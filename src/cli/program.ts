@@ -7,6 +7,11 @@ import { VERSION } from "../version.js";
 
 export interface ScanFlags {
   engine: string;
+  /** `--no-cache` sets it to false. */
+  cache: boolean;
+  concurrency: number;
+  shard?: string;
+  skipExisting?: boolean;
   format: (typeof FORMATS)[number];
   output?: string;
   pages?: string;
@@ -41,6 +46,13 @@ export interface ModelsFlags {
   json?: boolean;
 }
 
+export interface CacheFlags {
+  json?: boolean;
+  olderThan?: number;
+  maxSize?: number;
+  all?: boolean;
+}
+
 export interface DoctorFlags {
   json?: boolean;
   model?: string;
@@ -61,6 +73,14 @@ function nonNegativeNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("must be a number of seconds (0 for no limit)");
   return n;
+}
+
+function nonNegative(what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`must be a number of ${what}`);
+    return n;
+  };
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -93,6 +113,10 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .option("--page-timeout <seconds>", "fail a page that takes longer than this (0: no limit)", nonNegativeNumber, 0)
     .option("--plugin <module>", "load engines from a module (repeatable)", collect)
     .option("-q, --quiet", "no progress or notes on stderr (errors still print)")
+    .option("--no-cache", "neither read nor store page results in the result cache (see `qwen-ocr cache`)")
+    .option("--concurrency <n>", "inputs worked on at once; output stays in input order", positiveInt("--concurrency"), 1)
+    .option("--shard <i/N>", "read only part i of N disjoint parts of the inputs (for N parallel CI jobs)")
+    .option("--skip-existing", "with -o DIR/: leave out inputs whose output file is already there, without opening them")
     .option("--model <dir|repo-id>", "qwen: a model directory or a pulled hub repo (default onnx-community/Qwen3-VL-2B-Instruct-ONNX); ppocr: a directory with its ONNX files; openai: the served model's name")
     .option("--model-dir <dir>", "where pulled models are kept (default: $QWEN_OCR_HOME/models, else the user cache)")
     .option("--dtype <dtype>", "qwen precision: q4f16, q4, fp16 or fp32 (default: the best one installed for the device)")
@@ -119,7 +143,8 @@ Examples:
   qwen-ocr scan invoice.png
   qwen-ocr scan 'scans/**/*.{pdf,png,jpg}' --format jsonl > out.jsonl
   cat page.png | qwen-ocr scan - --format json
-  qwen-ocr scan report.pdf --pages 1-3,7 --format markdown -o report.md`,
+  qwen-ocr scan report.pdf --pages 1-3,7 --format markdown -o report.md
+  qwen-ocr scan 'scans/**/*.pdf' -f jsonl --shard 2/4 > part-2.jsonl   # job 2 of a 4-job matrix`,
     )
     .action(async (inputs: string[], flags: ScanFlags) => {
       const { runScan } = await import("./scan.js");
@@ -189,6 +214,27 @@ Examples:
     .action(async (flags: ModelsFlags) => {
       const { runRemove } = await import("./models.js");
       setExitCode(await runRemove(flags, io));
+    });
+
+  const cache = program.command("cache").description("the result cache: page results kept so that re-runs and resumed runs skip finished pages");
+  cache
+    .command("stats")
+    .description("where the cache is, how many page results it holds and how big it is")
+    .option("--json", "machine-readable output")
+    .action(async (flags: CacheFlags) => {
+      const { runCacheStats } = await import("./cache.js");
+      setExitCode(await runCacheStats(flags, io));
+    });
+  cache
+    .command("prune")
+    .description("remove page results: those unused for DAYS, then the least recently used down to a size")
+    .option("--older-than <days>", "remove results not used for this many days", nonNegative("days"))
+    .option("--max-size <MB>", "then remove the least recently used until the cache is at most this big", nonNegative("megabytes"))
+    .option("--all", "remove every result")
+    .option("--json", "machine-readable output")
+    .action(async (flags: CacheFlags) => {
+      const { runCachePrune } = await import("./cache.js");
+      setExitCode(await runCachePrune(flags, io));
     });
 
   program

@@ -3,7 +3,9 @@ import { ExitCode, type PageRecord } from "../types.js";
 import { UsageError } from "../errors.js";
 import { scan } from "../api.js";
 import { parsePageSelection } from "../pages/index.js";
-import { createWriter } from "../output/writer.js";
+import { createWriter, isDirectoryTarget } from "../output/writer.js";
+import { parseShard } from "../inputs/shard.js";
+import { resultsDir } from "../cache/store.js";
 import { createProgress } from "./progress.js";
 import { Reporter, type CliIO } from "./io.js";
 import type { ScanFlags } from "./program.js";
@@ -16,6 +18,12 @@ export async function runScan(args: string[], flags: ScanFlags, io: CliIO): Prom
   // A template given as a path is relative to where the user is.
   const prompt = flags.prompt && /[\\/]|\.md$/i.test(flags.prompt) ? path.resolve(io.cwd, flags.prompt) : flags.prompt;
   const groupBy = await groupingFor(flags.groupBy, prompt);
+  const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
+  if (flags.skipExisting && !(flags.output && (await isDirectoryTarget(flags.output)))) {
+    throw new UsageError("--skip-existing needs -o DIR/ (one output file per input)");
+  }
+  const concurrency = flags.concurrency ?? 1;
+  let skipped = 0;
   const writer = await createWriter({
     format: flags.format,
     output: flags.output,
@@ -63,6 +71,10 @@ export async function runScan(args: string[], flags: ScanFlags, io: CliIO): Prom
       pages,
       pageTimeoutMs: flags.pageTimeout * 1000,
       signal: interrupt.signal,
+      cache: flags.cache === false || /^(0|off|false|no)$/i.test(io.env.QWEN_OCR_CACHE ?? "") ? false : resultsDir(io.env),
+      concurrency,
+      shard,
+      skip: flags.skipExisting ? (source) => writer.exists?.(source.name) ?? false : undefined,
       cwd: io.cwd,
       stdin: io.stdin,
       onEvent: (event) => {
@@ -70,7 +82,11 @@ export async function runScan(args: string[], flags: ScanFlags, io: CliIO): Prom
         else if (event.type === "engine-loading") progress.loading(event.engine);
         else if (event.type === "engine-ready") progress.loaded(event.info.engine, event.loadMs);
         else if (event.type === "source-start") progress.sourceStart(event.source, event.pages);
-        else if (event.type === "text") writer.delta?.(event.source, event.page, event.delta);
+        // Streamed text of several inputs at once would interleave: only whole records then.
+        else if (event.type === "text" && concurrency === 1) writer.delta?.(event.source, event.page, event.delta);
+        else if (event.type === "inputs") writer.plan?.(event.names);
+        else if (event.type === "skipped") skipped++;
+        else if (event.type === "source-end" && event.interrupted) writer.incomplete?.(event.source);
       },
     });
     for await (const record of records) {
@@ -90,6 +106,7 @@ export async function runScan(args: string[], flags: ScanFlags, io: CliIO): Prom
     if (io.handleSignals) process.off("SIGINT", onSigint);
   }
   await writer.close();
+  if (skipped) reporter.note(`skipped ${skipped} input${skipped === 1 ? "" : "s"} whose output file is already there`);
   if (interrupt.signal.aborted) return ExitCode.Interrupted;
   return failed ? ExitCode.InputFailed : ExitCode.Ok;
 }

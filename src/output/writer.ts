@@ -18,6 +18,12 @@ export interface OutputWriter {
   delta?(source: string, page: number, text: string): void;
   /** Paths of the files written so far (empty for stdout). */
   readonly files: string[];
+  /** One file per input: gives every input its file name up front, in input order (names stay the same whatever is skipped). */
+  plan?(sources: string[]): void;
+  /** One file per input: whether the input's output file is already there. */
+  exists?(source: string): Promise<boolean>;
+  /** The run stopped before this input's last page: its file is not written (a re-run completes it). */
+  incomplete?(source: string): void;
 }
 
 export interface WriterOptions {
@@ -40,7 +46,8 @@ export async function createWriter(options: WriterOptions): Promise<OutputWriter
   return FileWriter.open(output, createFormatter(options.format, formatting));
 }
 
-async function isDirectoryTarget(output: string): Promise<boolean> {
+/** Whether `-o` names a directory (one file per input) rather than a file. */
+export async function isDirectoryTarget(output: string): Promise<boolean> {
   if (output.endsWith("/") || output.endsWith(path.sep)) return true;
   const stat = await fs.stat(output).catch(() => undefined);
   return !!stat?.isDirectory();
@@ -115,6 +122,8 @@ class DirectoryWriter implements OutputWriter {
   readonly files: string[] = [];
   private pending: PageRecord[] = [];
   private readonly taken = new Set<string>();
+  private readonly planned = new Map<string, string>();
+  private readonly cut = new Set<string>();
 
   constructor(
     private readonly dir: string,
@@ -135,13 +144,31 @@ class DirectoryWriter implements OutputWriter {
     this.pending = [];
   }
 
+  plan(sources: string[]): void {
+    for (const source of sources) if (!this.planned.has(source)) this.planned.set(source, this.fileFor(source));
+  }
+
+  async exists(source: string): Promise<boolean> {
+    const file = this.planned.get(source) ?? path.join(this.dir, this.candidates(source)[0]!);
+    return fs.access(file).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  incomplete(source: string): void {
+    this.cut.add(source);
+  }
+
   private async flush(): Promise<void> {
     const records = this.pending;
     this.pending = [];
     if (!records.length) return;
     // Plain text carries no errors (they are on stderr), so a failed input gets no empty file.
     if (this.format === "text" && records.every((r) => r.error)) return;
-    const file = this.fileFor(records[0].source);
+    // An input cut short by an interruption gets no file, so that --skip-existing does not skip it next time.
+    if (this.cut.has(records[0].source)) return;
+    const file = this.planned.get(records[0].source) ?? this.fileFor(records[0].source);
     await writeFileAtomic(file, this.render(records));
     this.files.push(file);
   }
@@ -153,11 +180,18 @@ class DirectoryWriter implements OutputWriter {
   }
 
   /** `scans/a.png` → `DIR/a.txt`; a second input with the same stem keeps its extension (`a.pdf.txt`). */
+  private candidates(source: string): string[] {
+    const base = source === "-" ? "stdin" : path.basename(source);
+    const stem = base.replace(/\.[^.]+$/, "") || base;
+    const ext = EXTENSIONS[this.format];
+    return [`${stem}${ext}`, `${base}${ext}`];
+  }
+
   private fileFor(source: string): string {
     const base = source === "-" ? "stdin" : path.basename(source);
     const stem = base.replace(/\.[^.]+$/, "") || base;
     const ext = EXTENSIONS[this.format];
-    const candidates = [`${stem}${ext}`, `${base}${ext}`];
+    const candidates = this.candidates(source);
     for (let i = 2; ; i++) {
       const name = candidates.shift() ?? `${stem}-${i}${ext}`;
       if (!this.taken.has(name)) {

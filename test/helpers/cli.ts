@@ -7,6 +7,12 @@ export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const BIN = path.join(ROOT, "bin/qwen-ocr.js");
 export const SHARED = path.resolve(ROOT, "../shared");
 
+/**
+ * Tests run without the result cache (a page read by one test would come back cached in the
+ * next); tests of the cache turn it on with `QWEN_OCR_CACHE: "1"` and a QWEN_OCR_HOME of their own.
+ */
+export const TEST_ENV: NodeJS.ProcessEnv = { QWEN_OCR_CACHE: "0" };
+
 export interface CliResult {
   code: number;
   stdout: string;
@@ -30,7 +36,7 @@ export async function runCli(args: string[], opts: { cwd?: string; stdin?: Buffe
     stderr,
     stdin: Readable.from(opts.stdin ? [opts.stdin] : []),
     cwd: opts.cwd ?? ROOT,
-    env: opts.env ?? {},
+    env: { ...TEST_ENV, ...opts.env },
   });
   return { code, stdout: out(), stderr: err() };
 }
@@ -40,7 +46,7 @@ export function spawnCli(args: string[], opts: { cwd?: string; stdin?: Buffer; e
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, ...opts.env },
+      env: { ...process.env, ...TEST_ENV, ...opts.env },
       stdio: ["pipe", "pipe", "pipe"],
       timeout: opts.timeoutMs ?? 120_000,
     });

@@ -5,7 +5,9 @@
  */
 import { UsageError } from "../../errors.js";
 import { ExitCode, type Availability, type Engine, type EngineFactory, type EngineOptions } from "../../types.js";
-import { preferredDtypes } from "../../models/dtypes.js";
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { dtypeLabel, preferredDtypes } from "../../models/dtypes.js";
 import { resolveModel, type ModelResolution } from "../../models/resolve.js";
 import { chooseDevice } from "./device.js";
 import { settingsFrom, type QwenSettings } from "./options.js";
@@ -48,4 +50,45 @@ export const qwen: EngineFactory = {
     const { QwenEngine } = await import("./engine.js");
     return QwenEngine.load(resolution.location, device, settings, started);
   },
+
+  /** What `load` would load (model, commit, dtype, device) and how it would generate: the result cache's key. */
+  async cacheIdentity(options: EngineOptions): Promise<Record<string, unknown> | null> {
+    const settings = settingsFrom(options);
+    const device = await chooseDevice(settings.device);
+    const resolution = locate(settings, device.device);
+    if (!resolution.ok) return null;
+    const { location } = resolution;
+    return {
+      model: location.id,
+      // A pulled model is pinned to a commit; a directory is known by its files' sizes and times.
+      revision: location.revision ?? directoryStamp(location.dir),
+      dtype: dtypeLabel(location.spec),
+      device: device.device,
+      maxNewTokens: settings.maxNewTokens,
+      maxPixels: settings.maxPixels,
+      loop: settings.loop,
+      loopRetryNgram: settings.loopRetryNgram,
+    };
+  },
 };
+
+function directoryStamp(dir: string): string {
+  const parts: string[] = [];
+  for (const sub of [dir, path.join(dir, "onnx")]) {
+    let names: string[];
+    try {
+      names = readdirSync(sub).sort();
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      try {
+        const stat = statSync(path.join(sub, name));
+        if (stat.isFile()) parts.push(`${path.relative(dir, path.join(sub, name))}:${stat.size}:${Math.round(stat.mtimeMs)}`);
+      } catch {
+        // gone meanwhile: leave it out
+      }
+    }
+  }
+  return parts.join("|");
+}
