@@ -109,7 +109,7 @@ export async function* runPipeline(items: InputItem[], options: PipelineOptions)
 async function* processItem(item: InputItem, run: Run): AsyncGenerator<PageRecord> {
   const { options } = run;
   if ("error" in item) {
-    yield emit(options, failedRecord(item.name, 0, 0, options.engine.info, item.error.toRecord()));
+    yield emit(options, failedRecord(item.name, 0, 0, unread(options), item.error.toRecord()));
     return;
   }
   const cache = options.cache;
@@ -119,7 +119,7 @@ async function* processItem(item: InputItem, run: Run): AsyncGenerator<PageRecor
     try {
       sourceHash = await hashSource(item);
     } catch (err) {
-      yield emit(options, failedRecord(item.name, 0, 0, options.engine.info, toOcrError(err, "unreadable").toRecord()));
+      yield emit(options, failedRecord(item.name, 0, 0, unread(options), toOcrError(err, "unreadable").toRecord()));
       return;
     }
     plan = { sourceHash, hits: new Set() };
@@ -151,7 +151,7 @@ async function* processItem(item: InputItem, run: Run): AsyncGenerator<PageRecor
     const pages = plan?.known !== undefined && plan.hits.size ? onlyPages(selectedPages(options.pages, plan.known).filter((p) => !plan!.hits.has(p))) : options.pages;
     opened = await run.openSource(item, { dpi: options.dpi, maxPixels: options.maxPixels, pages });
   } catch (err) {
-    yield emit(options, failedRecord(item.name, 0, 0, options.engine.info, toOcrError(err, "corrupt").toRecord()));
+    yield emit(options, failedRecord(item.name, 0, 0, unread(options), toOcrError(err, "corrupt").toRecord()));
     return;
   }
   options.onEvent?.({ type: "source-start", source: item.name, pages: opened.pageCount });
@@ -205,7 +205,7 @@ async function* recognizePages(item: Source, opened: OpenedSource, plan: CachePl
       if (step.done) return false;
       const page = step.value;
       if ("error" in page) {
-        yield emit(options, failedRecord(name, page.page, page.pages, options.engine.info, page.error.toRecord()));
+        yield emit(options, failedRecord(name, page.page, page.pages, unread(options), page.error.toRecord()));
         if (page.page === 0) return false; // the page iterator itself broke: nothing more comes
         continue;
       }
@@ -229,14 +229,14 @@ async function cachedOrRead(item: Source, page: number, pages: number, plan: Cac
   try {
     opened = await run.openSource(item, { dpi: options.dpi, maxPixels: options.maxPixels, pages: [{ from: page, to: page }] });
   } catch (err) {
-    return failedRecord(item.name, page, pages, options.engine.info, toOcrError(err, "corrupt").toRecord());
+    return failedRecord(item.name, page, pages, unread(options), toOcrError(err, "corrupt").toRecord());
   }
   try {
     for await (const got of opened.pages()) {
-      if ("error" in got) return failedRecord(item.name, page, pages, options.engine.info, got.error.toRecord());
+      if ("error" in got) return failedRecord(item.name, page, pages, unread(options), got.error.toRecord());
       return await recognizeOne(got, run, key);
     }
-    return failedRecord(item.name, page, pages, options.engine.info, { code: "render_failed", message: `page ${page} is gone` });
+    return failedRecord(item.name, page, pages, unread(options), { code: "render_failed", message: `page ${page} is gone` });
   } finally {
     await opened.close();
   }
@@ -526,6 +526,14 @@ function pageRecord(page: Page | PageFacts, options: PipelineOptions, result: En
     warnings: [...page.warnings, ...result.warnings],
   };
   return record;
+}
+
+/**
+ * Who a record of a page the engine never saw is from: the engine's name, no model. (Whether
+ * the engine was loaded by then depends on timing, and a record must not.)
+ */
+function unread(options: PipelineOptions): EngineInfo {
+  return { engine: options.engine.info.engine, model: "" };
 }
 
 export function failedRecord(source: string, page: number, pages: number, info: EngineInfo, error: RecordError): PageRecord {
