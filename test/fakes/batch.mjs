@@ -5,9 +5,9 @@
 //   QWEN_OCR_TEST_LOADS   a file that gets one line per engine load
 //   QWEN_OCR_TEST_CALLS   a file that gets one line per page read: "<source>#<page>"
 //   QWEN_OCR_TEST_DELAY   milliseconds each page takes
-//   QWEN_OCR_TEST_VANISH  files to delete (or, for names starting with "chmod:", to make unreadable)
-//                         while the first page is read
-import { appendFileSync, chmodSync, rmSync } from "node:fs";
+//   QWEN_OCR_TEST_VANISH  files to delete while the first page is read; "chmod:FILE" makes one
+//                         unreadable (not for root), "dir:FILE" replaces one with a directory
+import { appendFileSync, chmodSync, mkdirSync, rmSync } from "node:fs";
 
 /** @typedef {import('../../src/types.js').EngineFactory} EngineFactory */
 
@@ -43,7 +43,10 @@ function counted(name, vanish) {
           if (vanish && first && env.QWEN_OCR_TEST_VANISH) {
             for (const spec of env.QWEN_OCR_TEST_VANISH.split(",")) {
               if (spec.startsWith("chmod:")) chmodSync(spec.slice(6), 0o000);
-              else rmSync(spec, { force: true });
+              else if (spec.startsWith("dir:")) {
+                rmSync(spec.slice(4), { force: true });
+                mkdirSync(spec.slice(4));
+              } else rmSync(spec, { force: true });
             }
           }
           first = false;
