@@ -6,12 +6,17 @@
  *
  *   npm run bench                  # SROIE receipts + Tesseract's book pages
  *   npm run bench -- --quick       # 10 receipts, one book page
+ *   npm run bench -- --only cache,memory   # sections: ppocr (the above), cache, memory
+ *
+ * `cache` and `memory` measure batches (scripts/bench/batches.ts): a re-run and a resumed run
+ * against the first run, and a 500-page PDF's peak memory against its 50-page prefix.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { benchCache, benchMemory } from "./bench/batches.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -19,8 +24,12 @@ const { values } = parseArgs({
     data: { type: "string", default: path.resolve(root, "../shared/eval") },
     quick: { type: "boolean", default: false },
     "no-gutenye": { type: "boolean", default: false },
+    only: { type: "string", default: "ppocr,cache,memory" },
+    engine: { type: "string", default: "ppocr" },
+    seed: { type: "string" },
   },
 });
+const SECTIONS = ["ppocr", "cache", "memory"] as const;
 
 interface PageTiming {
   file: string;
@@ -106,7 +115,7 @@ function startupMs(): number {
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const x = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : "n/a");
 
-async function main() {
+async function benchPpocr() {
   const data = values.data!;
   if (!existsSync(data)) throw new Error(`no evaluation data at ${data}`);
   let receipts = readdirSync(path.join(data, "sroie/img")).filter((f) => /\.jpe?g$/i.test(f)).sort().map((f) => path.join(data, "sroie/img", f));
@@ -148,6 +157,23 @@ async function main() {
   console.log(`- book page: ppocr / Tesseract = ${x(oursBook, tessBook)}   (target ≤ 1×)`);
   console.log(`- book page: ppocr / gutenye   = ${x(oursBook, gutBook)}`);
   console.log(`- qwen-ocr --help start-up: ${startupMs().toFixed(0)} ms (target < 200 ms)`);
+}
+
+async function main() {
+  const only = values.only!.split(",").map((x) => x.trim()).filter(Boolean);
+  const unknown = only.filter((x) => !(SECTIONS as readonly string[]).includes(x));
+  if (unknown.length) throw new Error(`unknown section(s) ${unknown.join(", ")} (sections: ${SECTIONS.join(", ")})`);
+  if (!existsSync(path.join(root, "dist/cli/program.js"))) throw new Error("run `npm run build` first");
+  const batch = { root, data: values.data!, engine: values.engine!, quick: values.quick!, seed: values.seed === undefined ? undefined : Number(values.seed) };
+  if (only.includes("ppocr")) await benchPpocr();
+  if (only.includes("cache")) {
+    console.log("");
+    await benchCache(batch);
+  }
+  if (only.includes("memory")) {
+    console.log("");
+    await benchMemory(batch);
+  }
 }
 
 await main();
