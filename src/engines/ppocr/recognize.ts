@@ -1,0 +1,42 @@
+/**
+ * Text-line recognition (PP-OCRv4 SVTR-LCNet + CTC): each crop is sampled to height 48 at its
+ * natural width (one crop per run: padding crops to a common width costs more than it saves on
+ * a CPU), normalised to [-1, 1] in B, G, R order, and decoded greedily.
+ */
+import type { RgbImage } from "../../types.js";
+import { ctcDecode, type Decoded } from "./ctc.js";
+import { quadSize, type Quad } from "./geometry.js";
+import { sampleQuad, SYMMETRIC } from "./image.js";
+import { runModel, type Model, type Runtime } from "./models.js";
+
+export const REC_HEIGHT = 48;
+/** Narrowest crop fed to the model (a few CTC steps), in pixels. */
+export const REC_MIN_WIDTH = 16;
+/** Widest crop fed to the model; longer lines are squeezed (a 3200-px line is ~170 characters). */
+export const REC_MAX_WIDTH = 3200;
+
+/** Width a crop is sampled at for the recogniser. */
+export function recWidth(quad: Quad): number {
+  const { width, height } = quadSize(quad);
+  const w = Math.ceil((REC_HEIGHT * width) / Math.max(1, height));
+  return Math.min(REC_MAX_WIDTH, Math.max(REC_MIN_WIDTH, w));
+}
+
+/** Recognises one crop (read in the quad's corner order). */
+export async function recognizeQuad(
+  rt: Runtime,
+  model: Model,
+  image: RgbImage,
+  quad: Quad,
+  characters: readonly string[],
+  pad: { minWidth: number; extra: number } = { minWidth: 0, extra: 0 },
+): Promise<Decoded> {
+  const w = recWidth(quad);
+  const tw = Math.max(pad.minWidth, w + pad.extra);
+  const data = new Float32Array(3 * REC_HEIGHT * tw);
+  sampleQuad(image, quad, w, REC_HEIGHT, SYMMETRIC, data, tw);
+  const out = await runModel(rt, model, data, [1, 3, REC_HEIGHT, tw]);
+  const steps = out.dims[1] ?? 0;
+  const classes = out.dims[2] ?? characters.length;
+  return ctcDecode(out.data, steps, classes, characters);
+}
