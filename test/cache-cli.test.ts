@@ -7,6 +7,8 @@ import { assertPageRecord } from "./helpers/schema.js";
 import { simplePdf } from "./fixtures.js";
 import { ResultCache } from "../src/cache/store.js";
 import { contextDigest, pageKey, stableJson } from "../src/cache/key.js";
+import { registerEngine } from "../src/engines/registry.js";
+import { UsageError } from "../src/errors.js";
 
 const PLUGIN = "./test/fakes/batch.mjs";
 let dir: string;
@@ -145,6 +147,29 @@ describe("result cache", () => {
     // Pruned: the next run reads the pages again.
     const again = await runCli(["scan", "fixtures/samples/receipt.png", "--plugin", PLUGIN, "-e", "count", "-f", "jsonl"], { env: s.env });
     expect(jsonl(again.stdout)[0].cached).toBeUndefined();
+  });
+});
+
+describe("the engine is loaded lazily", () => {
+  it("an engine that cannot load ends the run with its own error and exit code, not one error per page", async () => {
+    registerEngine({
+      name: "unloadable",
+      description: "test: load fails",
+      available: async () => ({ ok: true }),
+      load: async () => {
+        throw new UsageError("unloadable: model files are gone", 3);
+      },
+    });
+    const { code, stderr } = await runCli(["scan", "fixtures/samples/receipt.png", pdf, "-e", "unloadable", "-f", "jsonl"]);
+    expect(code).toBe(3);
+    expect(stderr).toBe("qwen-ocr: unloadable: model files are gone\n");
+  });
+
+  it("inputs that all fail never load the engine", async () => {
+    const s = setup();
+    const { code } = await runCli(["scan", "missing.png", "--plugin", PLUGIN, "-e", "count", "-f", "jsonl"], { env: s.env });
+    expect(code).toBe(1);
+    expect(s.loads()).toBe(0);
   });
 });
 
