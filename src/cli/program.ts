@@ -16,6 +16,7 @@ export interface ScanFlags {
   output?: string;
   pages?: string;
   dpi: number;
+  pdfText: "auto" | "ocr" | "text";
   threads?: number;
   pageTimeout: number;
   plugin?: string[];
@@ -109,6 +110,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .option("-o, --output <path>", "write to a file, or to a directory (ending in /) with one file per input")
     .option("--pages <ranges>", "pages to read, e.g. 1-3,7,10- (1-based, applies to every input)")
     .option("--dpi <n>", "PDF rasterization resolution", positiveInt("--dpi"), 200)
+    .addOption(new Option("--pdf-text <mode>", "PDF pages' own text: auto uses it where it is real text and OCRs the rest; ocr: OCR every page; text: never OCR").choices(["auto", "ocr", "text"]).default("auto"))
     .option("--threads <n>", "inference threads (default: all cores)", positiveInt("--threads"))
     .option("--page-timeout <seconds>", "fail a page that takes longer than this (0: no limit)", nonNegativeNumber, 0)
     .option("--plugin <module>", "load engines from a module (repeatable)", collect)
@@ -248,6 +250,40 @@ Examples:
     .action(async (flags: DoctorFlags) => {
       const { runDoctor } = await import("./doctor.js");
       setExitCode(await runDoctor(flags, io));
+    });
+
+  const wholeNumber = (name: string) => (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number`);
+    return n;
+  };
+  program
+    .command("serve")
+    .description("run the OCR service: an HTTP API (POST /v1/ocr) and a web page, with the engine loaded once")
+    .option("--host <address>", "address to listen on (loopback by default; anything else needs care: see --token-env)", "127.0.0.1")
+    .option("--port <n>", "port (0: any free port)", wholeNumber("--port"), 7860)
+    .option("--token-env <VAR>", "require 'Authorization: Bearer <token>', the token read from this environment variable")
+    .option("--max-upload-mb <n>", "largest upload (413 beyond)", positiveInt("--max-upload-mb"), 50)
+    .option("--max-pages <n>", "most pages per request (422 beyond)", positiveInt("--max-pages"), 100)
+    .option("--concurrency <n>", "requests OCRed at once, each with its own engine instance", positiveInt("--concurrency"), 1)
+    .option("--queue <n>", "requests that may wait for their turn (503 beyond)", wholeNumber("--queue"), 16)
+    .addOption(new Option("-e, --engine <name>", "the server's engine (requests may name another): auto, qwen, ppocr, or one added by --plugin").default("auto"))
+    .option("--plugin <module>", "load engines from a module (repeatable)", collect)
+    .option("--dpi <n>", "PDF rasterization resolution", positiveInt("--dpi"), 200)
+    .option("--threads <n>", "inference threads per engine instance (default: the cores shared among --concurrency)", positiveInt("--threads"))
+    .option("--page-timeout <seconds>", "fail a page that takes longer than this (0: no limit)", nonNegativeNumber, 600)
+    .option("--model <dir|repo-id>", "qwen: a model directory or a pulled hub repo")
+    .option("--model-dir <dir>", "where pulled models are kept")
+    .option("--dtype <dtype>", "qwen precision: q4f16, q4, fp16 or fp32")
+    .addOption(new Option("--device <device>", "qwen: where to run").choices(["auto", "cpu", "cuda", "webgpu"]).default("auto"))
+    .option("--max-new-tokens <n>", "qwen: most tokens generated per page", positiveInt("--max-new-tokens"))
+    .option("--max-pixels <n>", "qwen: pixel budget per page image", positiveInt("--max-pixels"))
+    .option("--offline", "never touch the network")
+    .option("-q, --quiet", "no request log or notes on stderr (the address line and errors still print)")
+    .addHelpText("after", "\nSIGTERM or Ctrl-C: new requests get 503 and running ones finish; a second one stops them after the page in flight.\nSee docs/serve.md for the API.")
+    .action(async (flags: import("./serve.js").ServeFlags) => {
+      const { runServe } = await import("./serve.js");
+      setExitCode(await runServe(flags, io));
     });
 
   return program;
