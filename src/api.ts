@@ -6,6 +6,7 @@ import { resolveInputs, type Source } from "./inputs/index.js";
 import { inShard, type Shard } from "./inputs/shard.js";
 import { DEFAULT_DPI, DEFAULT_MAX_PIXELS } from "./pages/limits.js";
 import type { PageSelection } from "./pages/index.js";
+import { effectivePdfText, type PdfTextMode } from "./pages/text-layer.js";
 import { UsageError } from "./errors.js";
 import type { LanguageStageOptions } from "./language/stage.js";
 import type { TemplatePrompt } from "./pipeline.js";
@@ -30,6 +31,11 @@ export interface ScanOptions {
   plugins?: string[];
   /** PDF rasterization resolution; default 200. */
   dpi?: number;
+  /**
+   * PDF pages' own text: `auto` (default) uses a page's text layer when it is real text and OCRs
+   * the other pages; `ocr` OCRs every page; `text` never OCRs. Records say which (`origin`).
+   */
+  pdfText?: PdfTextMode;
   /** Which pages of every input to read. */
   pages?: PageSelection;
   /** Fail a page that takes longer than this; 0 or absent: no limit. */
@@ -79,6 +85,7 @@ export async function* scan(inputs: string[], options: ScanOptions = {}): AsyncG
     factory = resolved.factory;
   }
   const prompt = options.prompt ? await loadTemplate(options, factory, emit) : undefined;
+  const pdfText = effectivePdfText(options.pdfText, prompt);
 
   const { items } = await resolveInputs(inputs, { cwd, stdin: options.stdin });
   emit({ type: "inputs", names: items.map((item) => item.name) });
@@ -108,14 +115,14 @@ export async function* scan(inputs: string[], options: ScanOptions = {}): AsyncG
     const { openPageCache, ResultCache } = await import("./cache/index.js");
     const dir = typeof options.cache === "string" ? path.resolve(cwd, options.cache) : undefined;
     if (factory) {
-      cache = await openPageCache({ dir, factory, engineOptions, promptText: prompt?.text, dpi, maxPixels: DEFAULT_MAX_PIXELS });
+      cache = await openPageCache({ dir, factory, engineOptions, promptText: prompt?.text, dpi, maxPixels: DEFAULT_MAX_PIXELS, pdfText });
     } else {
       // An engine object the caller loaded: it is known by what it says it is.
       const { contextDigest } = await import("./cache/key.js");
       const { info } = engine;
       const identity = { engine: info.engine, model: info.model, revision: info.revision, dtype: info.dtype, device: info.device };
       const { resultsDir } = await import("./cache/store.js");
-      cache = { store: new ResultCache(dir ?? resultsDir()), context: contextDigest({ engine: identity, prompt: prompt?.text, dpi, maxPixels: DEFAULT_MAX_PIXELS }) };
+      cache = { store: new ResultCache(dir ?? resultsDir()), context: contextDigest({ engine: identity, prompt: prompt?.text, dpi, maxPixels: DEFAULT_MAX_PIXELS, pdfText }) };
     }
   }
   try {
@@ -124,6 +131,7 @@ export async function* scan(inputs: string[], options: ScanOptions = {}): AsyncG
       cache,
       concurrency: options.concurrency,
       dpi: options.dpi,
+      pdfText,
       pages: options.pages,
       pageTimeoutMs: options.pageTimeoutMs,
       signal: options.signal,

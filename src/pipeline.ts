@@ -1,7 +1,8 @@
 import { OcrError, UsageError, oneLine, toOcrError } from "./errors.js";
-import type { Engine, EngineInfo, EngineResult, Page, PageRecord, Prompt, RecordError } from "./types.js";
+import type { Engine, EngineInfo, EngineResult, Page, PageRecord, Prompt, RecordError, TextLayer } from "./types.js";
 import type { OpenedSource, PageFailure, PageRange, PageSelection } from "./pages/index.js";
 import { selectedPages } from "./pages/selection.js";
+import type { PdfTextMode } from "./pages/text-layer.js";
 import type { Source } from "./inputs/index.js";
 import type { LanguageStageOptions } from "./language/stage.js";
 import { CACHE_VERSION, hashSource, pageKey, type CachedPage, type PageCache } from "./cache/index.js";
@@ -42,6 +43,8 @@ export interface PipelineOptions {
   concurrency?: number;
   /** Pages of an input rasterized ahead of the engine (default 2). */
   lookahead?: number;
+  /** PDF pages' own text (`--pdf-text`), for the pages stage: a page read from its text layer skips the engine and the cache. Default `ocr`. */
+  pdfText?: PdfTextMode;
 }
 
 export type InputItem = Source | { name: string; error: OcrError };
@@ -149,7 +152,7 @@ async function* processItem(item: InputItem, run: Run): AsyncGenerator<PageRecor
   let opened: OpenedSource;
   try {
     const pages = plan?.known !== undefined && plan.hits.size ? onlyPages(selectedPages(options.pages, plan.known).filter((p) => !plan!.hits.has(p))) : options.pages;
-    opened = await run.openSource(item, { dpi: options.dpi, maxPixels: options.maxPixels, pages });
+    opened = await run.openSource(item, { dpi: options.dpi, maxPixels: options.maxPixels, pages, pdfText: options.pdfText });
   } catch (err) {
     yield emit(options, failedRecord(item.name, 0, 0, unread(options), toOcrError(err, "corrupt").toRecord()));
     return;
@@ -231,7 +234,7 @@ async function cachedOrRead(item: Source, page: number, pages: number, plan: Cac
   if (entry) return fromCache(entry, item.name, undefined, run);
   let opened: OpenedSource;
   try {
-    opened = await run.openSource(item, { dpi: options.dpi, maxPixels: options.maxPixels, pages: [{ from: page, to: page }] });
+    opened = await run.openSource(item, { dpi: options.dpi, maxPixels: options.maxPixels, pages: [{ from: page, to: page }], pdfText: options.pdfText });
   } catch (err) {
     return failedRecord(item.name, page, pages, unread(options), toOcrError(err, "corrupt").toRecord());
   }
@@ -314,6 +317,7 @@ class PageQueue {
 
 async function recognizeOne(page: Page, run: Run, key?: string): Promise<PageRecord> {
   const { options } = run;
+  if (page.textLayer) return textLayerRecord(page, page.textLayer, options);
   let started = performance.now();
   const controller = new AbortController();
   try {
@@ -362,6 +366,38 @@ async function recognizeOne(page: Page, run: Run, key?: string): Promise<PageRec
     record.timings.totalMs = round(page.rasterizeMs + performance.now() - started);
     return record;
   }
+}
+
+/**
+ * A PDF page read from its own text layer: no engine (it is not even loaded for this page), no
+ * cache; the language stage still runs. A template that asks for more than the page's text is not
+ * applied to it.
+ */
+async function textLayerRecord(page: Page, layer: TextLayer, options: PipelineOptions): Promise<PageRecord> {
+  const started = performance.now();
+  const info = unread(options);
+  const record: PageRecord = {
+    source: page.source,
+    page: page.page,
+    pages: page.pages,
+    engine: info.engine,
+    model: info.model,
+    width: layer.width,
+    height: layer.height,
+    text: layer.text,
+    lines: layer.lines,
+    finish: "stop",
+    origin: "text-layer",
+    timings: { rasterizeMs: round(page.rasterizeMs), inferMs: 0, totalMs: 0 },
+    warnings: [...page.warnings],
+  };
+  const { prompt } = options;
+  if (prompt && prompt.output !== undefined && prompt.output !== "text") {
+    record.warnings.push(`template '${prompt.name}' was not applied: the page's own text layer was read (--pdf-text ocr reads it with the template)`);
+  }
+  const finished = await finishRecord(record, { ...options, prompt: undefined });
+  finished.timings.totalMs = round(page.rasterizeMs + performance.now() - started);
+  return finished;
 }
 
 /** Errors that end the run rather than one page: a usage error, or an engine that could not load. */
@@ -519,6 +555,7 @@ function pageRecord(page: Page | PageFacts, options: PipelineOptions, result: En
     text: result.text,
     lines: result.lines,
     finish: result.finish,
+    origin: "ocr",
     ...(result.rotation !== undefined ? { rotation: result.rotation } : {}),
     ...(result.tokens ? { tokens: result.tokens } : {}),
     timings: {

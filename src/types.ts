@@ -38,6 +38,22 @@ export interface Page {
   rasterizeMs: number;
   /** Non-fatal observations made while rasterizing (e.g. the pixel cap lowered the DPI). */
   warnings: string[];
+  /**
+   * A PDF page whose own text is used instead of OCR (`--pdf-text auto|text`). Such a page is not
+   * rasterized: `image` is an empty 0 × 0 bitmap, and no engine is given the page.
+   */
+  textLayer?: TextLayer;
+}
+
+/** A PDF page's text as the PDF itself holds it, in reading order. */
+export interface TextLayer {
+  /** The lines joined with newlines. */
+  text: string;
+  /** Lines with boxes in pixels of the page as it would have been rasterized at its `dpi`. */
+  lines: Line[];
+  /** The page's size in pixels at its `dpi`: the space of the lines' boxes. */
+  width: number;
+  height: number;
 }
 
 /** One recognised line of text. */
@@ -222,6 +238,8 @@ export interface PageRecord {
   warnings: string[];
   /** Set when the engine's result came from the result cache (the engine did not run for this page). */
   cached?: boolean;
+  /** Where the text came from: the PDF page's own text layer (no engine ran), or OCR by the engine. Absent on error records. */
+  origin?: "text-layer" | "ocr";
   error?: RecordError;
 }
 

@@ -128,7 +128,7 @@ describe("bad inputs", () => {
 
 describe("engine failures (fake engines)", () => {
   it("an engine that crashes fails each page with a clear line, and every input still gets a record", async () => {
-    const { code, stdout, stderr } = await runCli(["scan", "fixtures/samples/receipt.png", "fixtures/samples/letter.pdf", "-e", "crash", "-f", "jsonl"]);
+    const { code, stdout, stderr } = await runCli(["scan", "fixtures/samples/receipt.png", "fixtures/samples/letter.pdf", "-e", "crash", "-f", "jsonl", "--pdf-text", "ocr"]);
     expect(code).toBe(1);
     expect(stderr.trimEnd().split("\n")).toEqual([
       "qwen-ocr: fixtures/samples/receipt.png: fake engine crashed",
@@ -139,7 +139,7 @@ describe("engine failures (fake engines)", () => {
   });
 
   it("a page that fails leaves the other pages of the same input intact", async () => {
-    const { code, stdout } = await runCli(["scan", "fixtures/samples/letter.pdf", "-e", "flaky", "-f", "json"]);
+    const { code, stdout } = await runCli(["scan", "fixtures/samples/letter.pdf", "-e", "flaky", "-f", "json", "--pdf-text", "ocr"]);
     expect(code).toBe(1);
     const [doc] = JSON.parse(stdout);
     assertDocumentRecord(doc);
@@ -149,7 +149,7 @@ describe("engine failures (fake engines)", () => {
 
   it("a hanging engine is stopped by --page-timeout and the run goes on", async () => {
     const started = Date.now();
-    const { code, stdout, stderr } = await runCli(["scan", "fixtures/samples/receipt.png", "fixtures/samples/receipt.png", "fixtures/samples/letter.pdf", "--pages", "1", "-e", "hang", "--page-timeout", "0.3", "-f", "jsonl"]);
+    const { code, stdout, stderr } = await runCli(["scan", "fixtures/samples/receipt.png", "fixtures/samples/receipt.png", "fixtures/samples/letter.pdf", "--pages", "1", "-e", "hang", "--page-timeout", "0.3", "-f", "jsonl", "--pdf-text", "ocr"]);
     expect(code).toBe(1);
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(stderr).toContain("qwen-ocr: fixtures/samples/receipt.png: page took longer than 0.3 s");

@@ -7,7 +7,7 @@ describe("library API", () => {
   it("scan() yields the same records as the CLI, in input order, including failures", async () => {
     registerEngine(echo);
     const records: PageRecord[] = [];
-    for await (const r of scan(["fixtures/samples/letter.pdf", "nope.png"], { engine: "echo", pages: parsePageSelection("2") })) records.push(r);
+    for await (const r of scan(["fixtures/samples/letter.pdf", "nope.png"], { engine: "echo", pages: parsePageSelection("2"), pdfText: "ocr" })) records.push(r);
     expect(records.map((r) => `${r.source}#${r.page}:${r.error?.code ?? "ok"}`)).toEqual(["fixtures/samples/letter.pdf#2:ok", "nope.png#0:not_found"]);
     expect(records[0].languages?.[0].lang).toBe("en");
   });

@@ -32,7 +32,7 @@ describe("ppocr through the CLI", () => {
   });
 
   it("reads both pages of a PDF, the Chinese one rendered with its embedded CJK font", async () => {
-    const { code, stdout } = await runCli(["scan", "fixtures/samples/letter.pdf", "-f", "jsonl", "--quiet"]);
+    const { code, stdout } = await runCli(["scan", "fixtures/samples/letter.pdf", "-f", "jsonl", "--quiet", "--pdf-text", "ocr"]);
     expect(code).toBe(0);
     const records = jsonl(stdout);
     records.forEach(assertPageRecord);

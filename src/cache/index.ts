@@ -25,12 +25,13 @@ export interface CacheSetup {
   promptText?: string;
   dpi: number;
   maxPixels: number;
+  pdfText?: string;
 }
 
 /** The cache for a run, or undefined when the engine opts out of caching. */
 export async function openPageCache(setup: CacheSetup): Promise<PageCache | undefined> {
   const engine = await engineIdentity(setup.factory, setup.engineOptions);
   if (!engine) return undefined;
-  const context = contextDigest({ engine, prompt: setup.promptText, dpi: setup.dpi, maxPixels: setup.maxPixels });
+  const context = contextDigest({ engine, prompt: setup.promptText, dpi: setup.dpi, maxPixels: setup.maxPixels, pdfText: setup.pdfText });
   return { store: new ResultCache(setup.dir ?? resultsDir(setup.env)), context };
 }

@@ -25,6 +25,8 @@ export interface KeyContext {
   prompt?: string;
   dpi: number;
   maxPixels: number;
+  /** `--pdf-text`: whether a PDF page is OCR'd at all depends on it, so runs in different modes keep apart. */
+  pdfText?: string;
 }
 
 /** sha256 (hex) of a source's bytes: a file streamed from disk, or stdin's buffer. */

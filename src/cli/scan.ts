@@ -68,6 +68,7 @@ export async function runScan(args: string[], flags: ScanFlags, io: CliIO): Prom
       // Languages cost a detector load: only for the formats that carry them or show them.
       languages: flags.format === "json" || flags.format === "jsonl" || groupBy ? { names: flags.langNames } : false,
       dpi: flags.dpi,
+      pdfText: flags.pdfText,
       pages,
       pageTimeoutMs: flags.pageTimeout * 1000,
       signal: interrupt.signal,

@@ -1,23 +1,27 @@
 /**
  * PDFs through pdfjs-dist (legacy build, the one meant for Node) and @napi-rs/canvas. Files are
  * read by range, so only the parts a page needs are loaded; pages are rendered one at a time onto
- * a white canvas that is released as soon as its pixels are copied out.
+ * a white canvas that is released as soon as its pixels are copied out. With `pdfText` auto or
+ * text, a page's own text layer is read first (text-layer.ts) and a page whose text is taken is
+ * not rendered at all.
  */
 import { promises as fs } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { OcrError, oneLine } from "../errors.js";
-import type { Page } from "../types.js";
+import type { Page, TextLayer } from "../types.js";
 import { DEFAULT_DPI, DEFAULT_MAX_PIXELS, MAX_SIDE, formatPixels } from "./limits.js";
 import { fileError, type Loaded } from "./load.js";
 import { selectedPages } from "./selection.js";
+import { buildTextLayer, imageCoverage, judgeTextLayer, SCAN_COVERAGE, type PdfTextMode, type TextStyleLike } from "./text-layer.js";
 import type { OpenOptions, OpenedSource, PageFailure } from "./types.js";
 
 type Pdfjs = typeof import("pdfjs-dist/legacy/build/pdf.mjs");
 type PDFDocumentProxy = import("pdfjs-dist/legacy/build/pdf.mjs").PDFDocumentProxy;
 type PDFPageProxy = import("pdfjs-dist/legacy/build/pdf.mjs").PDFPageProxy;
 type RenderParameters = Parameters<PDFPageProxy["render"]>[0];
+type PageViewport = ReturnType<PDFPageProxy["getViewport"]>;
 
 /** The data directories pdfjs-dist ships, as file paths with a trailing slash (what pdfjs wants). */
 export function pdfjsDataDirs(): { cMapUrl: string; standardFontDataUrl: string; wasmUrl: string; iccUrl: string } {
@@ -49,6 +53,7 @@ export async function openPdf(name: string, loaded: Loaded, opts: OpenOptions): 
   const { createCanvas } = await import("@napi-rs/canvas");
   const requestedDpi = opts.dpi ?? DEFAULT_DPI;
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const pdfText: PdfTextMode = opts.pdfText ?? "ocr";
   if (!(requestedDpi > 0) || !(maxPixels > 0)) throw new RangeError("dpi and maxPixels must be positive");
 
   const started = performance.now();
@@ -84,28 +89,55 @@ export async function openPdf(name: string, loaded: Loaded, opts: OpenOptions): 
   }
   let openMs = performance.now() - started;
 
-  const renderPage = async (pageNumber: number): Promise<Page> => {
+  /** The page's size in pixels at the DPI it is (or would be) rasterized at: the requested one, lowered to fit the caps. */
+  const geometry = (page: PDFPageProxy) => {
+    const size = page.getViewport({ scale: 1 }); // in points, /Rotate and /UserUnit applied
+    if (!(size.width > 0 && size.height > 0)) throw new Error(`page has no area (${size.width}x${size.height} pt)`);
+    const warnings: string[] = [];
+    let dpi = requestedDpi;
+    const px = (d: number) => [Math.round((size.width * d) / 72), Math.round((size.height * d) / 72)] as const;
+    let [w, h] = px(dpi);
+    if (w * h > maxPixels || Math.max(w, h) > MAX_SIDE) {
+      const byArea = 72 * Math.sqrt(maxPixels / (size.width * size.height));
+      const bySide = (72 * MAX_SIDE) / Math.max(size.width, size.height);
+      // A whole number of DPI, rounded down, so the page stays under the cap after rounding.
+      dpi = Math.max(1, Math.floor(Math.min(byArea, bySide)));
+      const reason = w * h > maxPixels ? `the ${formatPixels(maxPixels)} pixel cap` : `the ${MAX_SIDE} px side limit`;
+      const from = `${w}x${h}`;
+      [w, h] = px(dpi);
+      warnings.push(`rendered at ${dpi} dpi instead of ${requestedDpi}: ${from} px would exceed ${reason} (now ${w}x${h})`);
+    }
+    return { dpi, w, h, warnings, viewport: page.getViewport({ scale: dpi / 72 }) };
+  };
+
+  const readPage = async (pageNumber: number): Promise<Page> => {
     const t0 = performance.now();
     const page = await doc.getPage(pageNumber);
+    try {
+      const geo = geometry(page);
+      const warnings: string[] = [];
+      if (pdfText !== "ocr") {
+        const layer = await readTextLayer(page, geo.viewport, pdfjs.OPS, pdfText);
+        if (layer.use || pdfText === "text") {
+          const rasterizeMs = performance.now() - t0 + openMs;
+          openMs = 0;
+          const textLayer: TextLayer = { text: layer.text, lines: layer.lines, width: geo.w, height: geo.h };
+          const image = { data: new Uint8Array(0), width: 0, height: 0 };
+          return { source: name, page: pageNumber, pages: pageCount, image, dpi: geo.dpi, rasterizeMs, warnings: layer.warnings, textLayer };
+        }
+        warnings.push(...layer.warnings);
+      }
+      return await renderPage(page, geo, t0, warnings);
+    } finally {
+      page.cleanup();
+    }
+  };
+
+  const renderPage = async (page: PDFPageProxy, geo: ReturnType<typeof geometry>, t0: number, notes: string[]): Promise<Page> => {
     let canvas: import("@napi-rs/canvas").Canvas | undefined;
     try {
-      const size = page.getViewport({ scale: 1 }); // in points, /Rotate and /UserUnit applied
-      if (!(size.width > 0 && size.height > 0)) throw new Error(`page has no area (${size.width}x${size.height} pt)`);
-      const warnings: string[] = [];
-      let dpi = requestedDpi;
-      const px = (d: number) => [Math.round((size.width * d) / 72), Math.round((size.height * d) / 72)] as const;
-      let [w, h] = px(dpi);
-      if (w * h > maxPixels || Math.max(w, h) > MAX_SIDE) {
-        const byArea = 72 * Math.sqrt(maxPixels / (size.width * size.height));
-        const bySide = (72 * MAX_SIDE) / Math.max(size.width, size.height);
-        // A whole number of DPI, rounded down, so the page stays under the cap after rounding.
-        dpi = Math.max(1, Math.floor(Math.min(byArea, bySide)));
-        const reason = w * h > maxPixels ? `the ${formatPixels(maxPixels)} pixel cap` : `the ${MAX_SIDE} px side limit`;
-        const from = `${w}x${h}`;
-        [w, h] = px(dpi);
-        warnings.push(`rendered at ${dpi} dpi instead of ${requestedDpi}: ${from} px would exceed ${reason} (now ${w}x${h})`);
-      }
-      const viewport = page.getViewport({ scale: dpi / 72 });
+      const { dpi, w, h, viewport } = geo;
+      const warnings = [...geo.warnings, ...notes];
       canvas = createCanvas(Math.max(1, w), Math.max(1, h));
       const ctx = canvas.getContext("2d");
       ctx.fillStyle = "#ffffff";
@@ -132,13 +164,12 @@ export async function openPdf(name: string, loaded: Loaded, opts: OpenOptions): 
       const image = { data: rgbaToRgb(rgba), width: canvas.width, height: canvas.height };
       const rasterizeMs = performance.now() - t0 + openMs;
       openMs = 0; // the document's parsing is charged to the first page read
-      return { source: name, page: pageNumber, pages: pageCount, image, dpi, rasterizeMs, warnings };
+      return { source: name, page: page.pageNumber, pages: pageCount, image, dpi, rasterizeMs, warnings };
     } finally {
       if (canvas) {
         canvas.width = 0;
         canvas.height = 0;
       }
-      page.cleanup();
     }
   };
 
@@ -159,7 +190,7 @@ export async function openPdf(name: string, loaded: Loaded, opts: OpenOptions): 
         if (closed || opts.signal?.aborted) return;
         let result: Page | PageFailure;
         try {
-          result = await renderPage(page);
+          result = await readPage(page);
           if (closed || opts.signal?.aborted) return;
         } catch (err) {
           if (closed || opts.signal?.aborted) return;
@@ -171,6 +202,42 @@ export async function openPdf(name: string, loaded: Loaded, opts: OpenOptions): 
     },
     close,
   };
+}
+
+interface ReadTextLayer {
+  use: boolean;
+  text: string;
+  lines: TextLayer["lines"];
+  warnings: string[];
+}
+
+/**
+ * The page's text layer and whether to use it. `auto`: when it is real text (see text-layer.ts),
+ * and, for a page with little text, when no image covers most of the page (a scan with a stamp).
+ * `text`: always, with a warning when there is none or it looks unreadable.
+ */
+async function readTextLayer(page: PDFPageProxy, viewport: PageViewport, ops: Pdfjs["OPS"], mode: PdfTextMode): Promise<ReadTextLayer> {
+  const content = await page.getTextContent();
+  const styles = content.styles as Record<string, TextStyleLike | undefined>;
+  const extracted = buildTextLayer(content.items, styles, viewport);
+  const verdict = judgeTextLayer(extracted.stats);
+  const { reason } = verdict;
+  let { use } = verdict;
+  if (use && verdict.thin && mode === "auto") {
+    // Little text over a page-sized image: a scan with a stamp or an OCR layer of a few words.
+    const list = await page.getOperatorList();
+    if (imageCoverage(list.fnArray, list.argsArray, page.view, ops) >= SCAN_COVERAGE) use = false;
+  }
+  const warnings: string[] = [];
+  if (mode === "text") {
+    if (extracted.stats.chars === 0) warnings.push("the page has no text layer (--pdf-text text: not OCR'd)");
+    else if (verdict.garbled) warnings.push(`the page's text layer may not be real text (${reason}); --pdf-text text kept it`);
+  } else if (verdict.garbled) {
+    // A page with no text, a page number alone or a scanner's stamp is simply OCR'd; a text layer
+    // that is there but unreadable is worth saying.
+    warnings.push(`the page's text layer was not used (${reason}): OCR'd instead`);
+  }
+  return { use, text: extracted.text, lines: extracted.lines, warnings };
 }
 
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Bopomofo}]/gu;

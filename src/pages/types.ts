@@ -1,6 +1,7 @@
 import type { OcrError } from "../errors.js";
 import type { Page } from "../types.js";
 import type { PageSelection } from "./selection.js";
+import type { PdfTextMode } from "./text-layer.js";
 
 /** A page that could not be rasterized; the source's other pages go on. */
 export interface PageFailure {
@@ -21,6 +22,12 @@ export interface OpenOptions {
   pages?: PageSelection;
   /** Stops `pages()`: a PDF page being rendered is cancelled and no further page is produced. */
   signal?: AbortSignal;
+  /**
+   * PDF pages' own text: `ocr` (the default here) rasterizes every page; `auto` takes a page's
+   * text layer when it is real text and rasterizes only the others; `text` never rasterizes (a
+   * page without text gets empty text and a warning). Pages whose text is taken carry `textLayer`.
+   */
+  pdfText?: PdfTextMode;
 }
 
 /** An input that has been opened and recognised; its pages are produced one at a time. */
