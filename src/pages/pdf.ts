@@ -117,7 +117,12 @@ export async function openPdf(name: string, loaded: Loaded, opts: OpenOptions): 
       const geo = geometry(page);
       const warnings: string[] = [];
       if (pdfText !== "ocr") {
-        const layer = await readTextLayer(page, geo.viewport, pdfjs.OPS, pdfText);
+        // A text layer pdf.js cannot read fails the page in `text` mode; `auto` OCRs it instead.
+        const layer = await readTextLayer(page, geo.viewport, pdfjs.OPS, pdfText).catch((err: unknown) => {
+          if (pdfText === "text") throw err;
+          const message = oneLine(err instanceof Error ? err.message : String(err));
+          return { use: false, text: "", lines: [], warnings: [`the page's text layer could not be read (${message}): OCR'd instead`] };
+        });
         if (layer.use || pdfText === "text") {
           const rasterizeMs = performance.now() - t0 + openMs;
           openMs = 0;
