@@ -95,6 +95,15 @@ describe("POST /v1/ocr", () => {
     expect((await md.text()).match(/^#{1,2} .*/gm)).toEqual(["# letter.pdf", "## Page 1 of 2", "## Page 2 of 2"]);
   });
 
+  it("pdf_text: a PDF's own text layer by default (as scan does), every page OCRed with pdf_text=ocr", async () => {
+    const auto = await (await postFile(t.url, "letter.pdf")).json();
+    expect(auto.records.map((r: { origin?: string }) => r.origin)).toEqual(["text-layer", "text-layer"]);
+    expect(auto.text).toMatch(/^Northwind Paper Co\./);
+    const ocr = await (await postFile(t.url, "letter.pdf", { fields: { pdf_text: "ocr" } })).json();
+    expect(ocr.records.map((r: { origin?: string }) => r.origin)).toEqual(["ocr", "ocr"]);
+    expect(ocr.records[0].text).toMatch(/^upload-\S+ page 1\/2 1653x2339 mean \d+$/);
+  });
+
   it("format=text with group_by=language gives the CLI's language sections", async () => {
     const res = await postFile(t.url, "receipt.png", { fields: { format: "text", group_by: "language", lang_names: "english" } });
     expect(await res.text()).toMatch(/^\[English\]\nupload-/);
@@ -128,6 +137,7 @@ describe("POST /v1/ocr", () => {
       [{ pages: "x-" }, /invalid page selection "x-"/],
       [{ format: "xml" }, /option 'format' must be one of text, markdown, json, jsonl/],
       [{ dpi: "5000" }, /option 'dpi' must be a whole number from 36 to 600/],
+      [{ pdf_text: "maybe" }, /option 'pdf_text' must be one of auto, ocr, text/],
       [{ engine: "nope" }, /unknown engine 'nope'/],
       [{ var: "novalue" }, /option 'var' expects key=value/],
     ];

@@ -184,7 +184,7 @@ stopButton.addEventListener("click", () => running?.abort());
 
 function options() {
   const fields = {};
-  for (const name of ["engine", "prompt", "pages", "lang", "group_by", "lang_names", "prompt_text"]) {
+  for (const name of ["engine", "prompt", "pages", "lang", "group_by", "lang_names", "pdf_text", "prompt_text"]) {
     const el = /** @type {HTMLInputElement} */ ($(name));
     const value = el.value.trim();
     if (value && !el.disabled) fields[name] = value;
@@ -341,7 +341,8 @@ function renderPage(record, groupBy) {
     section.append(el("p", { class: "muted" }, "(no text found)"));
   }
   const t = record.timings;
-  if (t) section.append(el("p", { class: "muted small" }, `${record.width ?? "?"}×${record.height ?? "?"} px · ${Math.round(t.totalMs)} ms`));
+  const origin = record.origin === "text-layer" ? " · from the PDF's own text" : "";
+  if (t) section.append(el("p", { class: "muted small" }, `${record.width ?? "?"}×${record.height ?? "?"} px · ${Math.round(t.totalMs)} ms${origin}`));
   return section;
 }
 

@@ -49,6 +49,11 @@ const OPTION_PROPERTIES: Record<string, Json> = {
   lang: { type: "string", description: "The pages' languages, e.g. `ja,en`, for templates that mention them." },
   lang_names: { type: "string", enum: ["native", "english"], description: "Language group names: `中文 (Chinese)` (native) or `Chinese`." },
   dpi: { type: "integer", minimum: 36, maximum: 600, description: "PDF rasterization resolution (default: the server's, 200)." },
+  pdf_text: {
+    type: "string",
+    enum: ["auto", "ocr", "text"],
+    description: "PDF pages' own text: `auto` (default) reads a page's text layer when it is real text and OCRs the others; `ocr` OCRs every page; `text` never OCRs.",
+  },
   filename: { type: "string", description: "Raw bodies: the name shown as the records' `source` (else Content-Disposition's, else `upload`)." },
 };
 

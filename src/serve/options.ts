@@ -4,6 +4,7 @@
  */
 import { FORMATS, type Format } from "../output/format.js";
 import { parsePageSelection, type PageSelection } from "../pages/index.js";
+import { PDF_TEXT_MODES, type PdfTextMode } from "../pages/text-layer.js";
 
 export class RequestError extends Error {
   constructor(
@@ -31,12 +32,14 @@ export interface RequestOptions {
   lang?: string[];
   langNames: "native" | "english";
   dpi?: number;
+  /** PDF pages' own text layer: `auto` (scan's default), `ocr` or `text`. */
+  pdfText?: PdfTextMode;
   /** For a raw body: the name to show as the record's source. */
   filename?: string;
 }
 
 /** The option names a request may carry, as query parameters or multipart fields. */
-export const OPTION_NAMES = ["engine", "prompt", "template", "prompt_text", "var", "pages", "format", "group_by", "lang", "lang_names", "dpi", "filename"] as const;
+export const OPTION_NAMES = ["engine", "prompt", "template", "prompt_text", "var", "pages", "format", "group_by", "lang", "lang_names", "dpi", "pdf_text", "filename"] as const;
 
 const WORD = /^[\w.-]{1,64}$/;
 const MAX_PROMPT_TEXT = 8000;
@@ -126,6 +129,7 @@ export function parseOptions(raw: RawOptions): RequestOptions {
     lang: lang?.split(/[,\s]+/).filter(Boolean),
     langNames: choice("lang_names", ["native", "english"] as const) ?? "native",
     dpi,
+    pdfText: choice("pdf_text", PDF_TEXT_MODES),
     filename: one("filename"),
   };
 }

@@ -251,6 +251,7 @@ export async function startServer(options: ServeOptions = {}): Promise<OcrServer
         langHint: opts.lang,
         languages: { names: opts.langNames },
         dpi: opts.dpi ?? options.dpi,
+        pdfText: opts.pdfText,
         pages: opts.pages,
         pageTimeoutMs,
         signal: job.controller.signal,
