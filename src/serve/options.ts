@@ -135,14 +135,15 @@ export function parseOptions(raw: RawOptions): RequestOptions {
 }
 
 /**
- * The client's file name as it may be shown: the last path segment, without control or
- * formatting characters (bidi overrides included), at most 200 characters; `upload` when nothing is left.
+ * The client's file name as it may be shown: the last path segment, without control characters
+ * or bidirectional overrides, at most 200 characters; `upload` when nothing is left.
  * It is only ever displayed (the record's `source`), never used as a path.
  */
 export function displayName(name: string | undefined): string {
   if (!name) return "upload";
   const base = name.split(/[\\/]/).pop() ?? "";
-  const clean = base.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, "").replace(/\s+/g, " ").trim();
+  // Control characters, line breaks and bidirectional overrides/isolates go (they could disguise the name); joiners stay (Persian, emoji).
+  const clean = base.replace(/[\p{Cc}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/gu, "").replace(/\s+/g, " ").trim();
   if (!clean || clean === "." || clean === "..") return "upload";
   return [...clean].slice(0, 200).join("");
 }

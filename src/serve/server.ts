@@ -139,7 +139,8 @@ export async function startServer(options: ServeOptions = {}): Promise<OcrServer
   let draining = false;
   const pagesOf = new WeakMap<object, number>();
 
-  const app = Fastify({ logger: false, return503OnClosing: false, forceCloseConnections: "idle", bodyLimit: maxUploadBytes });
+  // requestTimeout bounds how long a client may take to send its request (slow uploads, slowloris).
+  const app = Fastify({ logger: false, return503OnClosing: false, forceCloseConnections: "idle", bodyLimit: maxUploadBytes, requestTimeout: 300_000 });
   app.removeAllContentTypeParsers();
   // Raw uploads are read from the request stream by the route itself.
   app.addContentTypeParser("*", (_request, _payload, done) => done(null));
@@ -340,7 +341,13 @@ export async function startServer(options: ServeOptions = {}): Promise<OcrServer
   const closeUnused = () => {
     for (const [socket, n] of active) if (n === 0) socket.destroy();
   };
-  await app.listen({ host, port: options.port ?? DEFAULTS.port });
+  try {
+    await app.listen({ host, port: options.port ?? DEFAULTS.port });
+  } catch (err) {
+    await app.close().catch(() => {});
+    await pool.close();
+    throw err;
+  }
   const address = app.server.address() as AddressInfo;
   const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const shownHost = host === "0.0.0.0" || host === "::" ? (host === "::" ? "[::1]" : "127.0.0.1") : urlHost;
