@@ -111,7 +111,9 @@ export class PpocrEngine implements Engine {
     }
     const s = this.settings;
     const rt = m.runtime;
-    const timings = { detectMs: 0, classifyMs: 0, recognizeMs: 0, layoutMs: 0 };
+    const timings = { detectMs: 0, classifyMs: 0, recognizeMs: 0, layoutMs: 0, modelMs: 0 };
+    const modelMs = () => m.detection.runMs + m.classifier.runMs + m.recognition.runMs;
+    const modelStart = modelMs();
     const timed = async <T>(key: keyof typeof timings, work: () => Promise<T> | T): Promise<T> => {
       const t = performance.now();
       try {
@@ -146,7 +148,10 @@ export class PpocrEngine implements Engine {
         quads = again;
       }
     }
-    if (!quads.length) return this.result([], [], timings, warnings, rotation);
+    if (!quads.length) {
+      timings.modelMs = modelMs() - modelStart;
+      return this.result([], [], timings, warnings, rotation);
+    }
 
     // Crops in reading order: tall boxes are read turned 90° counter-clockwise, as PaddleOCR does.
     let crops = quads.map((q) => (boxShape(q) === "vertical" ? turnQuad(q, 1) : q));
@@ -248,6 +253,7 @@ export class PpocrEngine implements Engine {
       );
       return { lines: outLines.flat(), blocks: outLines };
     });
+    timings.modelMs = modelMs() - modelStart;
     return this.result(lines, blocks, timings, warnings, rotation);
   }
 

@@ -120,20 +120,12 @@ export function rgbToChw(
   return out;
 }
 
-/** Cubic convolution weights (OpenCV's INTER_CUBIC kernel, a = -0.75) for a fractional offset. */
-function cubicWeights(t: number, out: Float64Array): void {
-  const a = -0.75;
-  const w = (x: number) => {
-    const ax = Math.abs(x);
-    if (ax <= 1) return ((a + 2) * ax - (a + 3)) * ax * ax + 1;
-    if (ax < 2) return ((a * ax - 5 * a) * ax + 8 * a) * ax - 4 * a;
-    return 0;
-  };
-  out[0] = w(1 + t);
-  out[1] = w(t);
-  out[2] = w(1 - t);
-  out[3] = w(2 - t);
-}
+const CUBIC_A = -0.75;
+
+/** OpenCV's INTER_CUBIC kernel (a = -0.75) on |x| in [0, 1]. */
+const cubicNear = (ax: number) => ((CUBIC_A + 2) * ax - (CUBIC_A + 3)) * ax * ax + 1;
+/** The same kernel on |x| in [1, 2] (0 at 2). */
+const cubicFar = (ax: number) => ((CUBIC_A * ax - 5 * CUBIC_A) * ax + 8 * CUBIC_A) * ax - 4 * CUBIC_A;
 
 /**
  * Samples the region inside `quad` (corners in reading order) into a `height`-row tensor of
@@ -233,8 +225,7 @@ function sampleCubic(
   const [ob, og, or] = norm.offset;
   const maxX = iw - 1;
   const maxY = ih - 1;
-  const wx = new Float64Array(4);
-  const wy = new Float64Array(4);
+  const stride = iw * 3;
   const xs = new Int32Array(4);
   const rows = new Int32Array(4);
   for (let j = 0; j < height; j++) {
@@ -245,33 +236,48 @@ function sampleCubic(
       const y = p0.y + fu * uy + fv * vy - 0.5;
       const x0 = Math.floor(x);
       const y0 = Math.floor(y);
-      cubicWeights(x - x0, wx);
-      cubicWeights(y - y0, wy);
-      for (let k = 0; k < 4; k++) {
-        const xx = x0 - 1 + k;
-        const yy = y0 - 1 + k;
-        xs[k] = (xx < 0 ? 0 : xx > maxX ? maxX : xx) * 3;
-        rows[k] = (yy < 0 ? 0 : yy > maxY ? maxY : yy) * iw * 3;
+      // Weights of the taps at -1, 0, 1, 2 for the fractional offsets (t in [0, 1)).
+      const tx = x - x0;
+      const ty = y - y0;
+      const w0 = cubicFar(1 + tx);
+      const w1 = cubicNear(tx);
+      const w2 = cubicNear(1 - tx);
+      const w3 = cubicFar(2 - tx);
+      const wy0 = cubicFar(1 + ty);
+      const wy1 = cubicNear(ty);
+      const wy2 = cubicNear(1 - ty);
+      const wy3 = cubicFar(2 - ty);
+      if (x0 >= 1 && x0 + 2 <= maxX && y0 >= 1 && y0 + 2 <= maxY) {
+        // Inside the image: no clamping, consecutive taps.
+        xs[0] = (x0 - 1) * 3;
+        xs[1] = xs[0] + 3;
+        xs[2] = xs[0] + 6;
+        xs[3] = xs[0] + 9;
+        rows[0] = (y0 - 1) * stride;
+        rows[1] = rows[0] + stride;
+        rows[2] = rows[1] + stride;
+        rows[3] = rows[2] + stride;
+      } else {
+        for (let k = 0; k < 4; k++) {
+          const xx = x0 - 1 + k;
+          const yy = y0 - 1 + k;
+          xs[k] = (xx < 0 ? 0 : xx > maxX ? maxX : xx) * 3;
+          rows[k] = (yy < 0 ? 0 : yy > maxY ? maxY : yy) * stride;
+        }
       }
       let r = 0;
       let g = 0;
       let b = 0;
       for (let m = 0; m < 4; m++) {
         const row = rows[m];
-        const wym = wy[m];
-        let rr = 0;
-        let gg = 0;
-        let bb = 0;
-        for (let k = 0; k < 4; k++) {
-          const idx = row + xs[k];
-          const w = wx[k];
-          rr += data[idx] * w;
-          gg += data[idx + 1] * w;
-          bb += data[idx + 2] * w;
-        }
-        r += rr * wym;
-        g += gg * wym;
-        b += bb * wym;
+        const i0 = row + xs[0];
+        const i1 = row + xs[1];
+        const i2 = row + xs[2];
+        const i3 = row + xs[3];
+        const wym = m === 0 ? wy0 : m === 1 ? wy1 : m === 2 ? wy2 : wy3;
+        r += (data[i0] * w0 + data[i1] * w1 + data[i2] * w2 + data[i3] * w3) * wym;
+        g += (data[i0 + 1] * w0 + data[i1 + 1] * w1 + data[i2 + 1] * w2 + data[i3 + 1] * w3) * wym;
+        b += (data[i0 + 2] * w0 + data[i1 + 2] * w1 + data[i2 + 2] * w2 + data[i3 + 2] * w3) * wym;
       }
       // Cubic overshoot is clamped to the pixel range.
       r = r < 0 ? 0 : r > 255 ? 255 : r;
