@@ -6,17 +6,24 @@
  *
  *   npm run bench                  # SROIE receipts + Tesseract's book pages
  *   npm run bench -- --quick       # 10 receipts, one book page
- *   npm run bench -- --only cache,memory   # sections: ppocr (the above), cache, memory
+ *   npm run bench -- --only cache,memory   # sections: ppocr (the above), cache, memory, pdf-text, qwen, serve
  *
  * `cache` and `memory` measure batches (scripts/bench/batches.ts): a re-run and a resumed run
  * against the first run, and a 500-page PDF's peak memory against its 50-page prefix.
+ * `pdf-text`: born-digital PDFs read from their text layer against OCR (scripts/bench/pdf-text.ts).
+ * `qwen`: the qwen engine's per-page overhead on the fixture model (scripts/bench/qwen.ts).
+ * `serve`: the service under 4 concurrent clients against one `scan` per file (scripts/bench/serve.ts).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { benchCache, benchMemory } from "./bench/batches.js";
+import { benchPdfText } from "./bench/pdf-text.js";
+import { median, watchPeak } from "./bench/proc.js";
+import { benchQwen } from "./bench/qwen.js";
+import { benchServe } from "./bench/serve.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -24,12 +31,12 @@ const { values } = parseArgs({
     data: { type: "string", default: path.resolve(root, "../shared/eval") },
     quick: { type: "boolean", default: false },
     "no-gutenye": { type: "boolean", default: false },
-    only: { type: "string", default: "ppocr,cache,memory" },
+    only: { type: "string", default: "ppocr,cache,memory,pdf-text,qwen,serve" },
     engine: { type: "string", default: "ppocr" },
     seed: { type: "string" },
   },
 });
-const SECTIONS = ["ppocr", "cache", "memory"] as const;
+const SECTIONS = ["ppocr", "cache", "memory", "pdf-text", "qwen", "serve"] as const;
 
 interface PageTiming {
   file: string;
@@ -41,30 +48,6 @@ interface WorkerResult {
   pages: PageTiming[];
   peakRssMb: number;
   wallMs: number;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-/** Peak resident memory of a child, read from /proc while it runs (VmHWM is the high-water mark). */
-function watchPeak(pid: number): () => number {
-  let peakKb = 0;
-  const read = () => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-      if (m) peakKb = Math.max(peakKb, Number(m[1]));
-    } catch {
-      // The process has exited; keep the last reading.
-    }
-  };
-  const timer = setInterval(read, 20);
-  return () => {
-    clearInterval(timer);
-    return peakKb / 1024;
-  };
 }
 
 function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; peakRssMb: number; wallMs: number }> {
@@ -174,6 +157,9 @@ async function main() {
     console.log("");
     await benchMemory(batch);
   }
+  if (only.includes("pdf-text")) await benchPdfText(batch);
+  if (only.includes("qwen")) await benchQwen(batch);
+  if (only.includes("serve")) await benchServe({ ...batch, clients: 4, serverConcurrency: 1 });
 }
 
 await main();

@@ -8,10 +8,11 @@
  * memory: peak RSS of a generated 500-page PDF against its 50-page prefix, every page present.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PDFDocument, StandardFonts } from "pdf-lib";
+import { watchPeak } from "./proc.js";
 
 export interface BatchBenchOptions {
   root: string;
@@ -41,15 +42,7 @@ function cli(root: string, args: string[], env: NodeJS.ProcessEnv, killAtLine?: 
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let peakKb = 0;
-    const timer = setInterval(() => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
-        if (m) peakKb = Math.max(peakKb, Number(m[1]));
-      } catch {
-        // exited
-      }
-    }, 20);
+    const stopPeak = watchPeak(child.pid!);
     let stdout = "";
     let stderr = "";
     let killed = false;
@@ -63,8 +56,7 @@ function cli(root: string, args: string[], env: NodeJS.ProcessEnv, killAtLine?: 
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
     child.on("error", reject);
     child.on("close", (code, signal) => {
-      clearInterval(timer);
-      resolve({ code, signal, stdout, stderr, wallMs: performance.now() - t0, peakRssMb: peakKb / 1024 });
+      resolve({ code, signal, stdout, stderr, wallMs: performance.now() - t0, peakRssMb: stopPeak() });
     });
   });
 }
