@@ -3,10 +3,14 @@
  *
  *   npm run eval                       # ppocr on every set
  *   npm run eval -- --engine qwen --sets sroie --verbose
+ *   npm run eval -- --sets sroie --option padX=0.3   # an engine setting (number, boolean or string)
  *
  * Sets: tesseract (4 upright pages + 3 rotated copies), sroie (40 receipts; key-field hits),
- * multilingual (the pages whose languages ppocr can read: zh and en).
+ * multilingual (the pages whose languages ppocr can read: zh and en), and languages: language
+ * detection through the library on the multilingual set's ground-truth text (scripts/lang-eval.ts:
+ * the page's set of languages, and line accuracy on lines of 5 letters or more), engine-independent.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,13 +45,26 @@ interface Scored {
 const { values } = parseArgs({
   options: {
     engine: { type: "string", default: "ppocr" },
-    sets: { type: "string", default: "tesseract,sroie,multilingual" },
+    sets: { type: "string", default: "tesseract,sroie,multilingual,languages" },
     data: { type: "string", default: path.resolve(root, "../shared/eval") },
     model: { type: "string" },
     verbose: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
+    option: { type: "string", multiple: true, default: [] },
   },
 });
+
+/** `--option key=value` pairs as engine options: numbers and booleans are typed, the rest strings. */
+function engineOptions(pairs: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq < 1) throw new Error(`--option ${pair}: expected key=value`);
+    const raw = pair.slice(eq + 1);
+    out[pair.slice(0, eq)] = raw === "true" ? true : raw === "false" ? false : raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  }
+  return out;
+}
 
 function tesseractCases(dir: string): Case[] {
   const upright = ["eurotext.tif", "phototest.tif", "8071_093.3B.tif", "8087_054.3B.tif"];
@@ -158,6 +175,22 @@ function summarize(label: string, rows: Scored[]) {
   };
 }
 
+interface LanguageFigures {
+  detector: string;
+  pages: number;
+  pageSetHits: number;
+  lines: number;
+  lineHits: number;
+}
+
+/** The language-detection figures, from scripts/lang-eval.ts in its own process (it has its own flags). */
+function languageFigures(data: string): LanguageFigures {
+  const script = path.join(root, "scripts/lang-eval.ts");
+  const run = spawnSync(process.execPath, ["--import", "tsx", script, "--json", "--data", path.join(data, "multilingual")], { cwd: root, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`lang-eval failed: ${run.stderr.slice(-2000)}`);
+  return (JSON.parse(run.stdout) as LanguageFigures[])[0]!;
+}
+
 async function main() {
   const data = values.data!;
   if (!existsSync(data)) {
@@ -172,8 +205,23 @@ async function main() {
     ...(sets.has("multilingual") ? multilingualCases(path.join(data, "multilingual"), zhEn) : []),
   ];
 
+  const languages = sets.has("languages") ? languageFigures(data) : undefined;
+  const langRow = languages && {
+    detector: languages.detector,
+    pages: languages.pages,
+    pageSetRate: languages.pageSetHits / languages.pages,
+    pageSets: `${languages.pageSetHits}/${languages.pages}`,
+    lineRate: languages.lineHits / languages.lines,
+    lineHits: `${languages.lineHits}/${languages.lines}`,
+  };
+  if (!cases.length) {
+    if (values.json) console.log(JSON.stringify({ languages: langRow }, null, 2));
+    else if (langRow) printLanguages(langRow);
+    return;
+  }
+
   const factory = await getEngineFactory(values.engine!);
-  const engine = await factory.load({ model: values.model });
+  const engine = await factory.load({ ...engineOptions(values.option!), model: values.model });
   const scored: Scored[] = [];
   try {
     for (const c of cases) {
@@ -195,7 +243,7 @@ async function main() {
   }
   const rows = [...groups].map(([label, rs]) => summarize(label, rs));
   if (values.json) {
-    console.log(JSON.stringify({ engine: engine.info, rows, pages: scored.map((s) => ({ id: `${s.c.set}/${s.c.id}`, cer: s.edits / Math.max(s.refLength, 1), f1: s.f1, keyHits: s.keyHits, seconds: s.seconds })) }, null, 2));
+    console.log(JSON.stringify({ engine: engine.info, rows, languages: langRow, pages: scored.map((s) => ({ id: `${s.c.set}/${s.c.id}`, cer: s.edits / Math.max(s.refLength, 1), f1: s.f1, keyHits: s.keyHits, seconds: s.seconds })) }, null, 2));
     return;
   }
   console.log(`engine: ${engine.info.engine} (${engine.info.model})\n`);
@@ -209,6 +257,13 @@ async function main() {
   if (rotated.length) console.log(`\nrotated pages: ${rotated.map((s) => `${s.c.id} ${pct(s.edits / Math.max(s.refLength, 1))}`).join(", ")}`);
   const failed = scored.filter((s) => s.error);
   if (failed.length) console.log(`\nerrors: ${failed.map((s) => `${s.c.id}: ${s.error}`).join("; ")}`);
+  if (langRow) printLanguages(langRow);
+}
+
+function printLanguages(r: { detector: string; pages: number; pageSetRate: number; pageSets: string; lineRate: number; lineHits: string }) {
+  console.log(`\nlanguage detection (${r.detector}) on the multilingual ground truth, ${r.pages} pages:`);
+  console.log(`- page's set of languages equals the manifest's: ${pct(r.pageSetRate)} (${r.pageSets})   (target ≥ 90%)`);
+  console.log(`- lines of 5 letters or more in the right language: ${pct(r.lineRate)} (${r.lineHits})   (target ≥ 95%)`);
 }
 
 await main();
