@@ -280,7 +280,7 @@ Examples:
     .option("--max-pixels <n>", "qwen: pixel budget per page image", positiveInt("--max-pixels"))
     .option("--offline", "never touch the network")
     .option("-q, --quiet", "no request log or notes on stderr (the address line and errors still print)")
-    .addHelpText("after", "\nSIGTERM or Ctrl-C: new requests get 503 and running ones finish; a second one stops them after the page in flight.\nSee docs/serve.md for the API.")
+    .addHelpText("after", "\nSIGTERM or Ctrl-C: new requests get 503 and running ones finish; a second one stops them after the page in flight.\nThe API, the web page and the security defaults: the README, section 'The OCR service'.")
     .action(async (flags: import("./serve.js").ServeFlags) => {
       const { runServe } = await import("./serve.js");
       setExitCode(await runServe(flags, io));
