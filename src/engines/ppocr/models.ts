@@ -84,6 +84,9 @@ export async function createModel(rt: Runtime, file: string, threads: number): P
     interOpNumThreads: 1,
     executionMode: "sequential",
     graphOptimizationLevel: "all",
+    // Every crop has its own width, and the arena keeps (in power-of-two chunks) whatever the widest
+    // needed: without it a book page peaks about 90 MB lower, at the same speed (measured).
+    enableCpuMemArena: false,
   });
   return { session, input: session.inputNames[0], output: session.outputNames[0], runMs: 0 };
 }
