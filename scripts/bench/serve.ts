@@ -140,18 +140,18 @@ export async function benchServe(o: ServeBenchOptions): Promise<void> {
   const differ = files.filter((f) => cli.texts.get(f) !== service.texts.get(f));
   const s = summary(service);
   const c = summary(cli);
-  const row = (name: string, x: { rpm: number; p50: number; p95: number }, rss: number) =>
-    `${name.padEnd(28)}${x.rpm.toFixed(1).padStart(10)}${(x.p50 / 1000).toFixed(2).padStart(10)}${(x.p95 / 1000).toFixed(2).padStart(10)}${rss.toFixed(0).padStart(12)}`;
-  console.log(`${"".padEnd(28)}${"req/min".padStart(10)}${"p50 s".padStart(10)}${"p95 s".padStart(10)}${"peak RSS MB".padStart(12)}`);
-  console.log(row("qwen-ocr serve (warm)", s, service.peakRssMb));
-  console.log(row("qwen-ocr scan, 1 proc/file", c, cli.peakRssMb));
-  console.log(
-    `\nratios: throughput ×${(s.rpm / c.rpm).toFixed(2)} (serve/scan), p50 latency ×${(c.p50 / s.p50).toFixed(2)} and p95 ×${(c.p95 / s.p95).toFixed(2)} lower (scan/serve); ` +
-      `peak RSS: the server's one process ${service.peakRssMb.toFixed(0)} MB vs ${cli.peakRssMb.toFixed(0)} MB per scan process (${o.clients} at once)`,
-  );
-  console.log(`server start (engine loaded) ${(service.startMs / 1000).toFixed(2)} s, paid once; ` +
+  const row = (name: string, x: { rpm: number; p50: number; p95: number }, rss: string) =>
+    `| ${name} | ${x.rpm.toFixed(1)} | ${(x.p50 / 1000).toFixed(2)} s | ${(x.p95 / 1000).toFixed(2)} s | ${rss} |`;
+  console.log("| | requests per minute | p50 latency | p95 latency | peak RSS |");
+  console.log("|---|---:|---:|---:|---:|");
+  console.log(row("qwen-ocr serve (warm engine)", s, `${service.peakRssMb.toFixed(0)} MB (one process)`));
+  console.log(row("qwen-ocr scan FILE, a process per file", c, `${cli.peakRssMb.toFixed(0)} MB (each of ${o.clients})`));
+  console.log("");
+  console.log(`- throughput serve / scan = ${(s.rpm / c.rpm).toFixed(2)}×; latency scan / serve = ${(c.p50 / s.p50).toFixed(2)}× at p50, ${(c.p95 / s.p95).toFixed(2)}× at p95`);
+  console.log(`- server start (engine loaded) ${(service.startMs / 1000).toFixed(2)} s, paid once; ` +
     `with it, the service's run takes ${((service.wallMs + service.startMs) / 1000).toFixed(1)} s against ${(cli.wallMs / 1000).toFixed(1)} s`);
-  console.log(differ.length ? `TEXT DIFFERS for ${differ.length} receipts: ${differ.map((f) => path.basename(f)).join(", ")}` : `same text from both for all ${files.length} receipts`);
+  console.log(differ.length ? `- TEXT DIFFERS for ${differ.length} receipts: ${differ.map((f) => path.basename(f)).join(", ")}` : `- same text from both for all ${files.length} receipts`);
+  console.log("");
   if (differ.length) process.exitCode = 1;
 }
 
