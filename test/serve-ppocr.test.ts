@@ -34,18 +34,15 @@ describe("serve with ppocr", () => {
     expect(doc.records[0]).toMatchObject({ engine: "ppocr", model: expected.model, device: "cpu", width: 728, height: 1115, finish: "stop" });
   });
 
-  it("the menu as NDJSON, twice: the engine stays loaded and the second request is not slower", async () => {
+  it("the menu as NDJSON, twice: the same records, from one engine kept loaded", async () => {
     const [expected] = await library("menu-zh-en-ja.png");
-    const times: number[] = [];
     for (let i = 0; i < 2; i++) {
-      const started = performance.now();
       const records = await readNdjson(await postFile(t.url, "menu-zh-en-ja.png", { headers: { Accept: "application/x-ndjson" } }));
-      times.push(performance.now() - started);
       expect(records).toHaveLength(1);
       assertPageRecord(records[0]);
       expect(records[0].text).toBe(expected.text);
     }
+    // Speed of a warm engine is measured by `npm run bench -- --only serve`, not asserted here.
     expect(t.server.health().engines.find((e) => e.name === "ppocr")?.loaded).toBe(1);
-    expect(times[1]).toBeLessThan(times[0] * 1.5 + 500);
   });
 });
