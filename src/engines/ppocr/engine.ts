@@ -228,7 +228,7 @@ export class PpocrEngine implements Engine {
 
     const kept = segments.filter((seg) => seg.text && seg.confidence >= s.dropScore);
     const { lines, blocks } = await timed("layoutMs", () => {
-      const ordered = layoutPage(kept.map((seg) => seg.box));
+      const ordered = layoutPage(kept.map((seg) => ({ ...seg.box, value: isValue(seg.text) })));
       const toOriginal = (q: Quad): BBox => {
         const pts = q.map((p) => unrotatePoint(p, rotation, original.width, original.height));
         const b = quadBounds(pts as Quad);
@@ -269,6 +269,11 @@ export class PpocrEngine implements Engine {
     for (const [k, v] of Object.entries(timings)) rounded[k] = Math.round(v * 10) / 10;
     return { text, lines, finish: "stop", timings: rounded, warnings, rotation };
   }
+}
+
+/** Digits with at most a unit or currency code ("51.16", "RM10.00", "12 ct", "2025-03-14"): a value, not words. */
+function isValue(text: string): boolean {
+  return /\p{Nd}/u.test(text) && (text.match(/\p{L}/gu)?.length ?? 0) <= 3;
 }
 
 /**

@@ -5,8 +5,9 @@
  *
  * - Lines: boxes side by side on one row are chained left to right, except across a column
  *   gutter: a gap with a clear vertical corridor above or below it, with text on both sides, where
- *   the text on both sides is made of long lines (prose columns). Receipt-style rows
- *   ("TOTAL ..... 9.00") are joined because their right-hand side is short values, not prose.
+ *   the text on both sides is made of words in long lines (prose columns) running for at least
+ *   three lines. Receipt-style rows ("TOTAL ..... 9.00") are joined because their right-hand side
+ *   is values, not words, or because the two sides stand together for only a row or two.
  * - Blocks: each line continues the block of the nearest line just above it that overlaps it
  *   horizontally, has a similar height and is not already continued.
  * - Order: Breuel's rules (2003) on blocks: a before b when they overlap horizontally and a is
@@ -19,6 +20,8 @@ export interface Box {
   top: number;
   right: number;
   bottom: number;
+  /** The box reads as a value (an amount, a quantity, a date: digits with at most a unit), not words. */
+  value?: boolean;
 }
 
 export interface LayoutLine {
@@ -40,6 +43,12 @@ export interface LayoutOptions {
   gutterReach: number;
   /** Width/height ratio (median) above which the lines beside a gutter count as prose. */
   proseRatio: number;
+  /**
+   * Lines each side of a gutter must show within its reach (the row's own included): two rows
+   * side by side, like a receipt's "Date … Time …" header or "TOTAL … 51.16" over "VISA … 51.16",
+   * are rows of a table, read across; columns of text run longer than that.
+   */
+  minColumnLines: number;
   /** Largest vertical gap (in line heights) between consecutive lines of one block. */
   maxLineGap: number;
   /** Largest height ratio between consecutive lines of one block. */
@@ -50,6 +59,7 @@ export const DEFAULT_LAYOUT: LayoutOptions = {
   minGutter: 0.3,
   gutterReach: 2.5,
   proseRatio: 3,
+  minColumnLines: 3,
   maxLineGap: 0.8,
   maxHeightRatio: 1.6,
 };
@@ -207,8 +217,12 @@ export function isGutter(boxes: readonly Box[], a: number, b: number, lineHeight
       });
     }
     const clear = free.reduce((m, [f0, f1]) => Math.max(m, f1 - f0), 0);
-    if (clear < 0.1 * h || leftSide.length < 2 || rightSide.length < 2) continue;
-    const prose = (side: Box[]) => median(side.map((c) => width(c) / Math.max(1, height(c)))) >= opts.proseRatio;
+    if (clear < 0.1 * h) continue;
+    // A column of values (a receipt's amounts) belongs to the rows beside it: only words count.
+    const prose = (side: Box[]) => {
+      const words = side.filter((c) => !c.value);
+      return words.length >= opts.minColumnLines && median(words.map((c) => width(c) / Math.max(1, height(c)))) >= opts.proseRatio;
+    };
     if (prose(leftSide) && prose(rightSide)) return true;
   }
   return false;
