@@ -1,8 +1,13 @@
 /**
- * Clean-up of recognised text. The Chinese dictionary holds full-width forms of ASCII, which the
- * recogniser picks for letter-spaced Latin text ("ＴＲＡＶＥＬ"): full-width letters and digits
- * become ASCII everywhere; full-width punctuation only on lines without CJK characters, where
- * it is the norm.
+ * Clean-up of recognised text (pure functions).
+ *
+ * - The Chinese dictionary holds full-width forms of ASCII, which the recogniser picks for
+ *   letter-spaced Latin text ("ＴＲＡＶＥＬ"): full-width letters and digits become ASCII
+ *   everywhere; full-width punctuation only on lines without CJK characters, where it is the norm.
+ * - The recogniser mixes up zero and the letter O. Only where the neighbours leave no doubt is it
+ *   undone: a 0 between two Latin letters ("J0HOR", "L0T") or opening a lowercase word ("0live")
+ *   is an O; an O between two digits ("2O18") is a 0. A 0 after letters and before digits or the
+ *   end ("RM0.00", "A0", "JM0517726") is left as it is.
  */
 
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
@@ -11,7 +16,18 @@ const FULLWIDTH_ANY = /[\uFF01-\uFF5E]/gu;
 
 const half = (ch: string) => String.fromCharCode(ch.charCodeAt(0) - 0xfee0);
 
+function zeroAndO(text: string): string {
+  return text
+    .replace(/(?<=[A-Za-z])0+(?=[A-Za-z])/g, (zeros, offset: number) => {
+      // Case from the letters around: "J0HOR" → "JOHOR", "c0de" → "code".
+      const lower = /[a-z]/.test(text[offset - 1]!) && /[a-z]/.test(text[offset + zeros.length] ?? "");
+      return (lower ? "o" : "O").repeat(zeros.length);
+    })
+    .replace(/(?<![\p{L}\p{N}])0(?=[a-z]{2,}(?![\p{N}]))/gu, "O")
+    .replace(/(?<=\d)[Oo]+(?=\d)/g, (os) => "0".repeat(os.length));
+}
+
 export function cleanText(text: string): string {
-  if (CJK.test(text)) return text.replace(FULLWIDTH_ALNUM, half);
-  return text.replace(FULLWIDTH_ANY, half).replace(/\u3000/gu, " ");
+  const width = CJK.test(text) ? text.replace(FULLWIDTH_ALNUM, half) : text.replace(FULLWIDTH_ANY, half).replace(/\u3000/gu, " ");
+  return zeroAndO(width);
 }
