@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 // The built library (dist/, what users run): its timings are those of a real run.
 import { getEngineFactory, parsePageSelection, scan, type Engine, type PageRecord } from "../dist/index.js";
+import { readManifest } from "./lib/manifest.js";
 import { bowF1, cer, sroieKeyHits, type SroieKey } from "./lib/score.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -104,18 +105,9 @@ function sroieCases(dir: string): Case[] {
     });
 }
 
-interface ManifestEntry {
-  id: string;
-  file: string;
-  page?: number;
-  gt_file: string;
-  languages: string[];
-}
-
 /** The pages ppocr's dictionary covers: Chinese and English only. */
 function multilingualCases(dir: string, languages: Set<string> | null): Case[] {
-  const manifest = JSON.parse(readFileSync(path.join(dir, "manifest.json"), "utf8")) as ManifestEntry[];
-  return manifest
+  return readManifest(dir)
     .filter((e) => !languages || e.languages.every((l) => languages.has(l)))
     .map((e) => ({
       set: "multilingual",

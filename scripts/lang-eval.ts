@@ -25,6 +25,7 @@ import { loadDefaultBackend, reliableLead, type NgramBackend, type Ranked } from
 import { primaryTag } from "../src/language/names.js";
 import { malayOrIndonesian } from "../src/language/rules.js";
 import { scriptOf } from "../src/language/scripts.js";
+import { readManifest, type ManifestEntry as Entry } from "./lib/manifest.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -38,13 +39,6 @@ const { values } = parseArgs({
     wrap: { type: "string" },
   },
 });
-
-interface Entry {
-  id: string;
-  gt_file: string;
-  languages: string[];
-  bcp47: string[];
-}
 
 interface Figures {
   detector: string;
@@ -61,7 +55,7 @@ interface Figures {
 
 const LETTER = /\p{L}/gu;
 
-const manifest = JSON.parse(readFileSync(path.join(values.data, "manifest.json"), "utf8")) as Entry[];
+const manifest = readManifest(values.data);
 const wrapAt = values.wrap ? Number(values.wrap) : 0;
 const pages = manifest.map((e) => {
   const lines = readFileSync(path.join(values.data, e.gt_file), "utf8").split(/\r?\n/);

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import path from "node:path";
 import { registerEngine } from "../src/engines/registry.js";
 import type { EngineFactory, PageRecord } from "../src/types.js";
+import { readManifest } from "../scripts/lib/manifest.js";
 import { cer } from "../scripts/lib/score.js";
 import { ROOT, SHARED, runCli } from "./helpers/cli.js";
 import { assertPageRecord } from "./helpers/schema.js";
@@ -189,17 +190,8 @@ describe("--pdf-text ocr and text", () => {
 });
 
 const EVAL = path.join(SHARED, "eval/multilingual");
-interface ManifestEntry {
-  id: string;
-  file: string;
-  page?: number;
-  gt_file: string;
-  languages: string[];
-  kind: string;
-}
-
 describe.skipIf(!existsSync(path.join(EVAL, "manifest.json")))("the evaluation set's PDFs (../shared/eval)", () => {
-  const manifest = (): ManifestEntry[] => JSON.parse(readFileSync(path.join(EVAL, "manifest.json"), "utf8")) as ManifestEntry[];
+  const manifest = () => readManifest(EVAL);
 
   it("born-digital PDFs: every page from its text layer, matching the ground truth", async () => {
     const entries = manifest().filter((e) => e.kind.startsWith("born-digital PDF"));

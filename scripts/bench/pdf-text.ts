@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { scan } from "../../src/api.js";
 import type { PageRecord } from "../../src/types.js";
+import { readManifest } from "../lib/manifest.js";
 import { cer } from "../lib/score.js";
 import { median } from "./proc.js";
 
@@ -18,20 +19,11 @@ export interface PdfTextBenchOptions {
   quick: boolean;
 }
 
-interface Entry {
-  id: string;
-  file: string;
-  page?: number;
-  gt_file: string;
-  languages: string[];
-  kind: string;
-}
-
 type Mode = "auto" | "ocr";
 
 export async function benchPdfText(o: PdfTextBenchOptions): Promise<void> {
   const dir = path.join(o.data, "multilingual");
-  const entries = (JSON.parse(readFileSync(path.join(dir, "manifest.json"), "utf8")) as Entry[]).filter((e) => e.kind.startsWith("born-digital PDF"));
+  const entries = readManifest(dir).filter((e) => e.kind.startsWith("born-digital PDF"));
   const files = [...new Set(entries.map((e) => path.join(dir, e.file)))];
   const runs = o.quick ? 1 : 3;
 
