@@ -9,6 +9,17 @@ const box = (left: number, top: number, right: number, bottom = top + 28): Box =
 /** A box whose text is a value (an amount): the engine marks those from the recognised text. */
 const value = (left: number, top: number, right: number): Box => ({ ...box(left, top, right), value: true });
 
+/** `rows` rows of two boxes, [x0, x1] each, `pitch` apart from `top`; named by `name(side, row)`. */
+function twoColumns(rows: number, top: number, pitch: number, left: [number, number], right: [number, number], name: (side: string, row: number) => string) {
+  const boxes: Box[] = [];
+  const names: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    boxes.push(box(left[0], top + i * pitch, left[1]), box(right[0], top + i * pitch, right[1]));
+    names.push(name("left", i + 1), name("right", i + 1));
+  }
+  return { boxes, names };
+}
+
 /** The text of each block's lines, with boxes named by their index in `names`. */
 function read(boxes: Box[], names: string[]): string[][] {
   return layoutPage(boxes).map((block) => block.lines.map((line) => line.boxes.map((i) => names[i]).join(" ")));
@@ -35,13 +46,7 @@ describe("layout", () => {
   });
 
   it("reads a column of words beside the labels as a column, unlike a column of amounts", () => {
-    const boxes: Box[] = [];
-    const names: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      const y = 700 + i * 38;
-      boxes.push(box(42, y, 250), box(587, y, 800));
-      names.push(`label ${i + 1}`, `words ${i + 1}`);
-    }
+    const { boxes, names } = twoColumns(4, 700, 38, [42, 250], [587, 800], (side, i) => `${side === "left" ? "label" : "words"} ${i}`);
     expect(read(boxes, names).flat()).toEqual(["label 1", "label 2", "label 3", "label 4", "words 1", "words 2", "words 3", "words 4"]);
   });
 
@@ -52,13 +57,7 @@ describe("layout", () => {
   });
 
   it("keeps two prose columns apart and reads the left one first", () => {
-    const boxes: Box[] = [];
-    const names: string[] = [];
-    for (let i = 0; i < 8; i++) {
-      const y = 100 + i * 36;
-      boxes.push(box(50, y, 850), box(950, y, 1750));
-      names.push(`left ${i + 1}`, `right ${i + 1}`);
-    }
+    const { boxes, names } = twoColumns(8, 100, 36, [50, 850], [950, 1750], (side, i) => `${side} ${i}`);
     const blocks = read(boxes, names);
     expect(blocks.flat()).toEqual([...Array.from({ length: 8 }, (_, i) => `left ${i + 1}`), ...Array.from({ length: 8 }, (_, i) => `right ${i + 1}`)]);
   });
