@@ -14,14 +14,14 @@
  * `qwen`: the qwen engine's per-page overhead on the fixture model (scripts/bench/qwen.ts).
  * `serve`: the service under 4 concurrent clients against one `scan` per file (scripts/bench/serve.ts).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { benchCache, benchMemory } from "./bench/batches.js";
 import { benchPdfText } from "./bench/pdf-text.js";
-import { median, watchPeak } from "./bench/proc.js";
+import { median, runProcess, runWorker } from "./bench/proc.js";
 import { benchQwen } from "./bench/qwen.js";
 import { benchServe } from "./bench/serve.js";
 
@@ -50,27 +50,8 @@ interface WorkerResult {
   wallMs: number;
 }
 
-function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; peakRssMb: number; wallMs: number }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    const stop = watchPeak(child.pid!);
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c) => (out += c));
-    child.stderr.on("data", (c) => (err += c));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const peakRssMb = stop();
-      if (code !== 0) reject(new Error(`${cmd} ${args.slice(0, 3).join(" ")} … exited ${code}: ${err.slice(-2000)}`));
-      else resolve({ stdout: out, peakRssMb, wallMs: performance.now() - t0 });
-    });
-  });
-}
-
-async function worker(script: string, args: string[]): Promise<WorkerResult> {
-  const { stdout, peakRssMb, wallMs } = await runProcess(process.execPath, ["--import", "tsx", path.join(root, "scripts/bench", script), ...args]);
-  return { ...(JSON.parse(stdout) as { loadMs: number; pages: PageTiming[] }), peakRssMb, wallMs };
+function worker(script: string, args: string[]): Promise<WorkerResult> {
+  return runWorker<{ loadMs: number; pages: PageTiming[] }>(root, script, args);
 }
 
 async function tesseract(files: string[]): Promise<WorkerResult | undefined> {
@@ -78,7 +59,7 @@ async function tesseract(files: string[]): Promise<WorkerResult | undefined> {
   const pages: PageTiming[] = [];
   let peak = 0;
   for (const file of files) {
-    const r = await runProcess("tesseract", [file, "-", "-l", "eng"], { OMP_THREAD_LIMIT: "1" });
+    const r = await runProcess(root, "tesseract", [file, "-", "-l", "eng"], { OMP_THREAD_LIMIT: "1" });
     pages.push({ file, wallMs: r.wallMs });
     peak = Math.max(peak, r.peakRssMb);
   }

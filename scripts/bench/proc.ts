@@ -1,5 +1,7 @@
-/** Helpers shared by the benchmarks: a child's peak memory and order statistics. */
+/** Helpers shared by the benchmarks: child processes with their peak memory, and order statistics. */
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import path from "node:path";
 
 /**
  * Samples a process's peak resident memory (VmHWM, the kernel's high-water mark) from /proc while
@@ -21,6 +23,31 @@ export function watchPeak(pid: number, everyMs = 20): () => number {
     clearInterval(timer);
     return peakKb / 1024;
   };
+}
+
+/** Runs a command to its end in `cwd`; rejects with its stderr's tail unless it exits 0. */
+export function runProcess(cwd: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; peakRssMb: number; wallMs: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const stop = watchPeak(child.pid!);
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    child.stderr.on("data", (c: Buffer) => (err += c.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const peakRssMb = stop();
+      if (code !== 0) reject(new Error(`${cmd} ${args.slice(0, 3).join(" ")} … exited ${code}: ${err.slice(-2000)}`));
+      else resolve({ stdout: out, peakRssMb, wallMs: performance.now() - t0 });
+    });
+  });
+}
+
+/** Runs a bench worker (scripts/bench/SCRIPT, through tsx) in its own process and parses the JSON it prints. */
+export async function runWorker<T>(root: string, script: string, args: string[]): Promise<T & { peakRssMb: number; wallMs: number }> {
+  const { stdout, peakRssMb, wallMs } = await runProcess(root, process.execPath, ["--import", "tsx", path.join(root, "scripts/bench", script), ...args]);
+  return { ...(JSON.parse(stdout) as T), peakRssMb, wallMs };
 }
 
 export function median(xs: number[]): number {

@@ -8,12 +8,11 @@
  * that. The reference is the page's whole wall time in the same run; on the real model the
  * session.run share grows by orders of magnitude while the overhead stays what it is here.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
-import { median } from "./proc.js";
+import { median, runWorker } from "./proc.js";
 
 export interface QwenBenchOptions {
   root: string;
@@ -33,18 +32,6 @@ interface PageRun {
   timings: Record<string, number>;
 }
 
-function worker(root: string, files: string[]): Promise<{ loadMs: number; pages: PageRun[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/bench/qwen-worker.ts"), ...files], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
-    child.stderr.on("data", (c: Buffer) => (err += c.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out) as { loadMs: number; pages: PageRun[] }) : reject(new Error(`qwen worker exited ${code}: ${err.slice(-2000)}`))));
-  });
-}
-
 export async function benchQwen(o: QwenBenchOptions): Promise<void> {
   const receipts = readdirSync(path.join(o.data, "sroie/img"))
     .filter((f) => /\.jpe?g$/i.test(f))
@@ -62,7 +49,7 @@ export async function benchQwen(o: QwenBenchOptions): Promise<void> {
     await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(loop);
 
     console.error(`bench qwen: ${samples.length + receipts.length + 1} inputs on the fixture model`);
-    const { loadMs, pages } = await worker(o.root, [...samples, ...receipts, loop]);
+    const { loadMs, pages } = await runWorker<{ loadMs: number; pages: PageRun[] }>(o.root, "qwen-worker.ts", [...samples, ...receipts, loop]);
     // The first page pays for JIT warm-up; a batch's pages look like the rest.
     const steady = pages.slice(1);
     const short = steady.filter((p) => p.finish !== "loop");
