@@ -198,18 +198,10 @@ async function main() {
     ...(sets.has("multilingual") ? multilingualCases(path.join(data, "multilingual"), zhEn) : []),
   ];
 
-  const languages = sets.has("languages") ? languageFigures(data) : undefined;
-  const langRow = languages && {
-    detector: languages.detector,
-    pages: languages.pages,
-    pageSetRate: languages.pageSetHits / languages.pages,
-    pageSets: `${languages.pageSetHits}/${languages.pages}`,
-    lineRate: languages.lineHits / languages.lines,
-    lineHits: `${languages.lineHits}/${languages.lines}`,
-  };
+  const languages = sets.has("languages") ? languageSummary(languageFigures(data)) : undefined;
   if (!cases.length) {
-    if (values.json) console.log(JSON.stringify({ languages: langRow }, null, 2));
-    else if (langRow) printLanguages(langRow);
+    if (values.json) console.log(JSON.stringify({ languages }, null, 2));
+    else if (languages) printLanguages(languages);
     return;
   }
 
@@ -236,7 +228,7 @@ async function main() {
   }
   const rows = [...groups].map(([label, rs]) => summarize(label, rs));
   if (values.json) {
-    console.log(JSON.stringify({ engine: engine.info, rows, languages: langRow, pages: scored.map((s) => ({ id: `${s.c.set}/${s.c.id}`, cer: s.edits / Math.max(s.refLength, 1), f1: s.f1, keyHits: s.keyHits, seconds: s.seconds })) }, null, 2));
+    console.log(JSON.stringify({ engine: engine.info, rows, languages, pages: scored.map((s) => ({ id: `${s.c.set}/${s.c.id}`, cer: s.edits / Math.max(s.refLength, 1), f1: s.f1, keyHits: s.keyHits, seconds: s.seconds })) }, null, 2));
     return;
   }
   console.log(`engine: ${engine.info.engine} (${engine.info.model})\n`);
@@ -250,10 +242,23 @@ async function main() {
   if (rotated.length) console.log(`\nrotated pages: ${rotated.map((s) => `${s.c.id} ${pct(s.edits / Math.max(s.refLength, 1))}`).join(", ")}`);
   const failed = scored.filter((s) => s.error);
   if (failed.length) console.log(`\nerrors: ${failed.map((s) => `${s.c.id}: ${s.error}`).join("; ")}`);
-  if (langRow) printLanguages(langRow);
+  if (languages) printLanguages(languages);
 }
 
-function printLanguages(r: { detector: string; pages: number; pageSetRate: number; pageSets: string; lineRate: number; lineHits: string }) {
+type LanguageSummary = ReturnType<typeof languageSummary>;
+
+function languageSummary(f: LanguageFigures) {
+  return {
+    detector: f.detector,
+    pages: f.pages,
+    pageSetRate: f.pageSetHits / f.pages,
+    pageSets: `${f.pageSetHits}/${f.pages}`,
+    lineRate: f.lineHits / f.lines,
+    lineHits: `${f.lineHits}/${f.lines}`,
+  };
+}
+
+function printLanguages(r: LanguageSummary) {
   console.log(`\nlanguage detection (${r.detector}) on the multilingual ground truth, ${r.pages} pages:`);
   console.log(`- page's set of languages equals the manifest's: ${pct(r.pageSetRate)} (${r.pageSets})   (target ≥ 90%)`);
   console.log(`- lines of 5 letters or more in the right language: ${pct(r.lineRate)} (${r.lineHits})   (target ≥ 95%)`);
