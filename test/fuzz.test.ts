@@ -13,6 +13,7 @@ import path from "node:path";
 import { crc32 } from "node:zlib";
 import { PDFDocument } from "pdf-lib";
 import sharp from "sharp";
+import { watchPeak } from "../scripts/bench/proc.js";
 import { ROOT, runCli, spawnCli } from "./helpers/cli.js";
 import { start } from "./helpers/spawn.js";
 
@@ -28,18 +29,9 @@ const jsonl = (stdout: string) => stdout.trimEnd().split("\n").filter(Boolean).m
 /** Runs the built CLI to its end, sampling its peak resident memory (VmHWM) from /proc. */
 async function peakRun(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; peakMb: number }> {
   const run = start(args, { timeoutMs });
-  let peakKb = 0;
-  const timer = setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${run.child.pid}/status`, "utf8"));
-      if (m) peakKb = Math.max(peakKb, Number(m[1]));
-    } catch {
-      // exited
-    }
-  }, 25);
+  const stopPeak = watchPeak(run.child.pid!, 25);
   const { code, stdout } = await run.done;
-  clearInterval(timer);
-  return { code, stdout, peakMb: peakKb / 1024 };
+  return { code, stdout, peakMb: stopPeak() };
 }
 
 async function emptyPagesPdf(n: number): Promise<Uint8Array> {
