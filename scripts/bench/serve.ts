@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { percentile, watchPeak } from "./proc.js";
+import { percentile, runProcess, watchPeak } from "./proc.js";
 
 export interface ServeBenchOptions {
   root: string;
@@ -94,22 +94,10 @@ async function benchCli(o: ServeBenchOptions, files: string[]): Promise<Run> {
   const t0 = performance.now();
   await pool(files, o.clients, async (file) => {
     const started = performance.now();
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [bin, "scan", file, "-e", o.engine, "-f", "json", "--no-cache", "-q"], { cwd: o.root, stdio: ["ignore", "pipe", "pipe"] });
-      const stop = watchPeak(child.pid!);
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-      child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-      child.on("error", reject);
-      child.on("close", (code) => {
-        peakRssMb = Math.max(peakRssMb, stop());
-        if (code === 0) resolve(stdout);
-        else reject(new Error(`qwen-ocr scan ${path.basename(file)} exited ${code}: ${stderr}`));
-      });
-    });
+    const run = await runProcess(o.root, process.execPath, [bin, "scan", file, "-e", o.engine, "-f", "json", "--no-cache", "-q"]);
+    peakRssMb = Math.max(peakRssMb, run.peakRssMb);
     latenciesMs.push(performance.now() - started);
-    const [doc] = JSON.parse(out) as Array<{ text: string }>;
+    const [doc] = JSON.parse(run.stdout) as Array<{ text: string }>;
     texts.set(file, doc.text);
   });
   return { latenciesMs, wallMs: performance.now() - t0, texts, peakRssMb };
