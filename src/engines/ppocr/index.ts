@@ -73,7 +73,7 @@ export const ppocr: EngineFactory = {
     const [detection, classifier, recognition, characters] = await Promise.all([
       createModel(runtime, files.detection, threads),
       createModel(runtime, files.classifier, threads),
-      createModel(runtime, files.recognition, threads),
+      createModel(runtime, files.recognition, threads, { fold: true }),
       readCharacters(files.dictionary),
     ]);
     const loadMs = Math.round(performance.now() - start);

@@ -78,8 +78,12 @@ export interface Model {
   runMs: number;
 }
 
-export async function createModel(rt: Runtime, file: string, threads: number): Promise<Model> {
-  const session = await rt.InferenceSession.create(file, {
+/**
+ * Creates a session for `file`. With `fold`, the graph is first rewritten by fold.ts (exact; it
+ * pays for the recogniser, whose element-wise layers ONNX Runtime leaves unfused).
+ */
+export async function createModel(rt: Runtime, file: string, threads: number, { fold = false } = {}): Promise<Model> {
+  const options: InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: "sequential",
@@ -88,8 +92,22 @@ export async function createModel(rt: Runtime, file: string, threads: number): P
     // needed. Measured without it: book pages then receipts peaked 70-100 MB lower, receipts then
     // book pages the same, and the speed did not change.
     enableCpuMemArena: false,
-  });
+  };
+  const session = fold
+    ? await rt.InferenceSession.create(await foldedBytes(file), options)
+    : await rt.InferenceSession.create(file, options);
   return { session, input: session.inputNames[0], output: session.outputNames[0], runMs: 0 };
+}
+
+async function foldedBytes(file: string): Promise<Uint8Array> {
+  const bytes = new Uint8Array(await readFile(file));
+  const { foldAffine } = await import("./fold.js");
+  try {
+    return foldAffine(bytes).bytes;
+  } catch {
+    // Not a model the rewrite can parse: ONNX Runtime reads the original and says what is wrong.
+    return bytes;
+  }
 }
 
 /** Runs a single-input, single-output model on an NCHW float tensor. */
