@@ -21,7 +21,8 @@ import {
 } from "./geometry.js";
 import { rotateImage, unrotatePoint } from "./image.js";
 import { freeMargins, layoutPage, touchingGroups, type Box, type Margins } from "./layout.js";
-import type { Model, Runtime } from "./models.js";
+import type { RecognitionLanes } from "./lanes.js";
+import type { Model, ModelClock, Runtime } from "./models.js";
 import { boxShape, flippedShare, FLIP_PAGE_SHARE, isSideways, rotateQuad, sidewaysRotation, type Vote } from "./orientation.js";
 import { recognizeQuad } from "./recognize.js";
 import { cleanText } from "./text.js";
@@ -66,8 +67,9 @@ export interface PpocrModels {
   runtime: Runtime;
   detection: Model;
   classifier: Model;
-  recognition: Model;
+  recognition: RecognitionLanes;
   characters: string[];
+  clock: ModelClock;
 }
 
 interface Segment {
@@ -98,7 +100,7 @@ export class PpocrEngine implements Engine {
     const m = this.models;
     this.models = undefined;
     if (!m) return;
-    await Promise.allSettled([m.detection.session.release(), m.classifier.session.release(), m.recognition.session.release()]);
+    await Promise.allSettled([m.detection.session.release(), m.classifier.session.release(), m.recognition.close()]);
   }
 
   async recognize(page: Page, options: RecognizeOptions = {}): Promise<EngineResult> {
@@ -112,7 +114,7 @@ export class PpocrEngine implements Engine {
     const s = this.settings;
     const rt = m.runtime;
     const timings = { detectMs: 0, classifyMs: 0, recognizeMs: 0, layoutMs: 0, modelMs: 0 };
-    const modelMs = () => m.detection.runMs + m.classifier.runMs + m.recognition.runMs;
+    const modelMs = () => m.clock.busyMs;
     const modelStart = modelMs();
     const timed = async <T>(key: keyof typeof timings, work: () => Promise<T> | T): Promise<T> => {
       const t = performance.now();
@@ -209,20 +211,34 @@ export class PpocrEngine implements Engine {
       segments = merged;
     }
 
-    // Recognition, one crop per run; lines the classifier doubts are also read upside down.
+    // Recognition, one crop per run, as many at once as there are lanes; lines the classifier
+    // doubts are also read upside down.
     const margins = freeMargins(segments.map((seg) => seg.box));
+    const pad = { minWidth: s.recMinWidth, extra: s.recExtra };
     await timed("recognizeMs", async () => {
-      for (const [k, seg] of segments.entries()) {
-        signal?.throwIfAborted();
-        const quad = cropQuad(seg, margins[k], s);
-        let best: Decoded = await recognizeQuad(rt, m.recognition, image, quad, m.characters, { minWidth: s.recMinWidth, extra: s.recExtra });
-        if (seg.flipped > s.flipScore) {
-          const flipped = await recognizeQuad(rt, m.recognition, image, turnQuad(quad, 2), m.characters, { minWidth: s.recMinWidth, extra: s.recExtra });
-          if (flipped.confidence > best.confidence) best = flipped;
+      let next = 0;
+      let failed = false;
+      const lane = async () => {
+        while (!failed && next < segments.length) {
+          const k = next++;
+          const seg = segments[k];
+          try {
+            signal?.throwIfAborted();
+            const quad = cropQuad(seg, margins[k], s);
+            let best: Decoded = await recognizeQuad(m.recognition, image, quad, m.characters, pad);
+            if (seg.flipped > s.flipScore) {
+              const flipped = await recognizeQuad(m.recognition, image, turnQuad(quad, 2), m.characters, pad);
+              if (flipped.confidence > best.confidence) best = flipped;
+            }
+            seg.text = cleanText(best.text).trim();
+            seg.confidence = best.confidence;
+          } catch (error) {
+            failed = true;
+            throw error;
+          }
         }
-        seg.text = cleanText(best.text).trim();
-        seg.confidence = best.confidence;
-      }
+      };
+      await Promise.all(Array.from({ length: m.recognition.size }, lane));
     });
     signal?.throwIfAborted();
 

@@ -6,7 +6,8 @@ import { createRequire } from "node:module";
 import { UsageError } from "../../errors.js";
 import { ExitCode, type Availability, type Engine, type EngineFactory, type EngineOptions } from "../../types.js";
 import { DEFAULT_SETTINGS, PpocrEngine, type PpocrSettings } from "./engine.js";
-import { createModel, defaultThreads, loadRuntime, locateModels, readCharacters } from "./models.js";
+import { RecognitionLanes, workerScript } from "./lanes.js";
+import { createModel, defaultThreads, foldedModel, loadRuntime, locateModels, ModelClock, readCharacters } from "./models.js";
 
 const NAME = "ppocr";
 const MODEL = "PP-OCRv4 (ch)";
@@ -70,14 +71,33 @@ export const ppocr: EngineFactory = {
     const files = found.files;
     const threads = typeof options.threads === "number" && options.threads > 0 ? Math.floor(options.threads) : defaultThreads();
     const runtime = await loadRuntime();
-    const [detection, classifier, recognition, characters] = await Promise.all([
-      createModel(runtime, files.detection, threads),
-      createModel(runtime, files.classifier, threads),
-      createModel(runtime, files.recognition, threads, { fold: true }),
+    const clock = new ModelClock();
+    // Recognition reads crops on `threads` single-thread lanes (the main thread and workers), at
+    // most four: beyond that the page's other stages dominate. Detection and the classifier work
+    // on whole batches and use the intra-op threads.
+    const wanted = typeof options.lanes === "number" && options.lanes >= 1 ? Math.floor(options.lanes) : Math.min(4, threads);
+    const lanes = workerScript() ? wanted : 1;
+    const recBytes = await foldedModel(files.recognition);
+    // The worker lanes start (a thread, onnxruntime-node, a session) while the main sessions load.
+    const loaded = await Promise.allSettled([
+      createModel(runtime, files.detection, threads, clock),
+      createModel(runtime, files.classifier, threads, clock),
+      RecognitionLanes.start(runtime, createModel(runtime, recBytes, lanes > 1 ? 1 : threads, clock), recBytes, lanes - 1),
       readCharacters(files.dictionary),
     ]);
+    const [det, cls, rec, chars] = loaded;
+    if (det.status === "rejected" || cls.status === "rejected" || rec.status === "rejected" || chars.status === "rejected") {
+      // Whatever did load is let go: a live worker thread would keep the process running.
+      await Promise.allSettled([
+        det.status === "fulfilled" && det.value.session.release(),
+        cls.status === "fulfilled" && cls.value.session.release(),
+        rec.status === "fulfilled" && rec.value.close(),
+      ]);
+      throw loaded.find((r) => r.status === "rejected")?.reason;
+    }
+    const [detection, classifier, recognition, characters] = [det.value, cls.value, rec.value, chars.value];
     const loadMs = Math.round(performance.now() - start);
-    return new PpocrEngine({ runtime, detection, classifier, recognition, characters }, loadMs, {
+    return new PpocrEngine({ runtime, detection, classifier, recognition, characters, clock }, loadMs, {
       engine: NAME,
       model: MODEL,
       dtype: "fp32",

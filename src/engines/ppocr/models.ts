@@ -69,20 +69,36 @@ export function defaultThreads(): number {
   return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 }
 
+/**
+ * Wall time during which at least one model call was in flight: with recognition lanes running
+ * in parallel, the sum of call times would count the same second twice.
+ */
+export class ModelClock {
+  private active = 0;
+  private since = 0;
+  busyMs = 0;
+
+  async time<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active++ === 0) this.since = performance.now();
+    try {
+      return await work();
+    } finally {
+      if (--this.active === 0) this.busyMs += performance.now() - this.since;
+    }
+  }
+}
+
 /** A session plus the names of its single input and output. */
 export interface Model {
   session: InferenceSession;
   input: string;
   output: string;
-  /** Milliseconds spent inside session.run so far: the bare model time, against which the engine's own cost is measured. */
-  runMs: number;
+  /** Shared by an engine's models: the bare model time, against which the engine's own cost is measured. */
+  clock: ModelClock;
 }
 
-/**
- * Creates a session for `file`. With `fold`, the graph is first rewritten by fold.ts (exact; it
- * pays for the recogniser, whose element-wise layers ONNX Runtime leaves unfused).
- */
-export async function createModel(rt: Runtime, file: string, threads: number, { fold = false } = {}): Promise<Model> {
+/** Creates a session from a model file or its bytes (see foldedModel). */
+export async function createModel(rt: Runtime, source: string | Uint8Array, threads: number, clock: ModelClock): Promise<Model> {
   const options: InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -93,13 +109,16 @@ export async function createModel(rt: Runtime, file: string, threads: number, { 
     // book pages the same, and the speed did not change.
     enableCpuMemArena: false,
   };
-  const session = fold
-    ? await rt.InferenceSession.create(await foldedBytes(file), options)
-    : await rt.InferenceSession.create(file, options);
-  return { session, input: session.inputNames[0], output: session.outputNames[0], runMs: 0 };
+  const session =
+    typeof source === "string" ? await rt.InferenceSession.create(source, options) : await rt.InferenceSession.create(source, options);
+  return { session, input: session.inputNames[0], output: session.outputNames[0], clock };
 }
 
-async function foldedBytes(file: string): Promise<Uint8Array> {
+/**
+ * The model's bytes rewritten by fold.ts: exact, and it pays for the recogniser, whose
+ * element-wise layers ONNX Runtime leaves unfused.
+ */
+export async function foldedModel(file: string): Promise<Uint8Array> {
   const bytes = new Uint8Array(await readFile(file));
   const { foldAffine } = await import("./fold.js");
   try {
@@ -118,9 +137,7 @@ export async function runModel(
   dims: readonly number[],
 ): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const input = new rt.Tensor("float32", data, dims);
-  const started = performance.now();
-  const result = await model.session.run({ [model.input]: input });
-  model.runMs += performance.now() - started;
+  const result = await model.clock.time(() => model.session.run({ [model.input]: input }));
   const out = result[model.output];
   if (!out || !(out.data instanceof Float32Array)) throw new Error(`model output ${model.output} is not float32`);
   return { data: out.data, dims: out.dims };

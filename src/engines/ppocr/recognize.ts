@@ -1,13 +1,13 @@
 /**
  * Text-line recognition (PP-OCRv4 SVTR-LCNet + CTC): each crop is sampled to height 48 at its
  * natural width (one crop per run: padding crops to a common width costs more than it saves on
- * a CPU), normalised to [-1, 1] in B, G, R order, and decoded greedily.
+ * a CPU; crops run in parallel on the recognition lanes instead), normalised to [-1, 1] in B, G, R order, and decoded greedily.
  */
 import type { RgbImage } from "../../types.js";
-import { ctcDecode, type Decoded } from "./ctc.js";
+import { collapsePath, type Decoded } from "./ctc.js";
 import { quadSize, type Quad } from "./geometry.js";
 import { sampleQuad, SYMMETRIC } from "./image.js";
-import { runModel, type Model, type Runtime } from "./models.js";
+import type { RecognitionLanes } from "./lanes.js";
 
 export const REC_HEIGHT = 48;
 /** Narrowest crop fed to the model (a few CTC steps), in pixels. */
@@ -24,8 +24,7 @@ export function recWidth(quad: Quad): number {
 
 /** Recognises one crop (read in the quad's corner order). */
 export async function recognizeQuad(
-  rt: Runtime,
-  model: Model,
+  lanes: RecognitionLanes,
   image: RgbImage,
   quad: Quad,
   characters: readonly string[],
@@ -35,8 +34,5 @@ export async function recognizeQuad(
   const tw = Math.max(pad.minWidth, w + pad.extra);
   const data = new Float32Array(3 * REC_HEIGHT * tw);
   sampleQuad(image, quad, w, REC_HEIGHT, SYMMETRIC, data, tw);
-  const out = await runModel(rt, model, data, [1, 3, REC_HEIGHT, tw]);
-  const steps = out.dims[1] ?? 0;
-  const classes = out.dims[2] ?? characters.length;
-  return ctcDecode(out.data, steps, classes, characters);
+  return collapsePath(await lanes.read(data, [1, 3, REC_HEIGHT, tw]), characters);
 }

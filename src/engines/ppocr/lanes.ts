@@ -1,0 +1,175 @@
+/**
+ * Recognition lanes: the recogniser's session on the main thread plus sessions in worker threads,
+ * so that a page's line crops are read on all cores at once. onnxruntime-node runs a model on the
+ * thread that calls it, and one session's intra-op threads barely help on crops this small
+ * (a 320-px crop: 1 thread 19 ms, 2 threads 11–14 ms), while two single-thread sessions read two
+ * crops in the time of one.
+ */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { greedyPath, type GreedyPath } from "./ctc.js";
+import { runModel, type Model, type Runtime } from "./models.js";
+
+/** What a worker lane is started with. */
+export interface LaneSetup {
+  /** The recogniser's ONNX bytes (already folded). */
+  model: Uint8Array;
+}
+
+export interface LaneRequest {
+  id: number;
+  data: Float32Array;
+  dims: number[];
+}
+
+export type LaneReply =
+  | { id: number; best: Int32Array<ArrayBuffer>; prob: Float32Array<ArrayBuffer>; runMs: number; error?: undefined }
+  | { id: number; error: string };
+
+/** The compiled worker beside this module; absent when running from the TypeScript sources. */
+export function workerScript(): URL | undefined {
+  const url = new URL("./rec-worker.js", import.meta.url);
+  return existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
+interface Pending {
+  resolve: (path: GreedyPath) => void;
+  reject: (error: Error) => void;
+}
+
+function isModel(value: unknown): value is Model {
+  return typeof value === "object" && value !== null && "session" in value && "clock" in value;
+}
+
+class WorkerLane {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  /** Set once the thread is gone; its crops go to the main lane from then on. */
+  dead: Error | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on("message", (reply: LaneReply) => {
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      if (reply.error !== undefined) p.reject(new Error(reply.error));
+      else p.resolve({ best: reply.best, prob: reply.prob });
+    });
+    const fail = (error: Error) => {
+      this.dead ??= error;
+      for (const p of this.pending.values()) p.reject(this.dead);
+      this.pending.clear();
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`recognition worker exited with code ${code}`)));
+  }
+
+  static start(script: URL, setup: LaneSetup): Promise<WorkerLane> {
+    const worker = new Worker(script, { workerData: setup });
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      const onExit = (code: number) => reject(new Error(`recognition worker exited with code ${code} while starting`));
+      worker.once("error", onError);
+      worker.once("exit", onExit);
+      worker.once("message", () => {
+        worker.off("error", onError);
+        worker.off("exit", onExit);
+        resolve(new WorkerLane(worker));
+      });
+    });
+  }
+
+  read(data: Float32Array, dims: number[]): Promise<GreedyPath> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const request: LaneRequest = { id, data, dims };
+      this.worker.postMessage(request, [data.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.dead ??= new Error("the recognition worker was closed");
+    await this.worker.terminate();
+  }
+}
+
+export class RecognitionLanes {
+  private readonly idle: Array<WorkerLane | "main">;
+  private readonly waiting: Array<(lane: WorkerLane | "main") => void> = [];
+
+  private constructor(
+    private readonly rt: Runtime,
+    private readonly main: Model,
+    private readonly workers: WorkerLane[],
+  ) {
+    this.idle = [...workers, "main"];
+  }
+
+  /**
+   * Starts `workers` worker lanes on `model` while the main session loads. A lane that fails to
+   * start is left out (the page is still read, on fewer lanes); so are all when the compiled
+   * worker script is missing.
+   */
+  static async start(rt: Runtime, main: Promise<Model>, model: Uint8Array, workers: number): Promise<RecognitionLanes> {
+    const script = workerScript();
+    const starting = script ? Array.from({ length: Math.max(0, workers) }, () => WorkerLane.start(script, { model })) : [];
+    const [mainModel, started] = await Promise.all([main.catch((error: unknown) => error), Promise.allSettled(starting)]);
+    const lanes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    if (!isModel(mainModel)) {
+      await Promise.allSettled(lanes.map((l) => l.close()));
+      throw mainModel;
+    }
+    return new RecognitionLanes(rt, mainModel, lanes);
+  }
+
+  /** How many crops can be in flight at once. */
+  get size(): number {
+    return 1 + this.workers.filter((w) => !w.dead).length;
+  }
+
+  /** Reads one crop (`dims` = [1, 3, 48, width]) on the first free lane; the data is handed over. */
+  async read(data: Float32Array, dims: number[]): Promise<GreedyPath> {
+    const lane = await this.acquire();
+    try {
+      if (lane !== "main") {
+        const kept = lane.dead ? undefined : data.slice();
+        try {
+          return await this.main.clock.time(() => lane.read(data, dims));
+        } catch (error) {
+          // A thread that died takes no more crops; this one is read here instead.
+          if (!lane.dead || !kept) throw error;
+          return this.readHere(kept, dims);
+        }
+      }
+      return await this.readHere(data, dims);
+    } finally {
+      this.release(lane);
+    }
+  }
+
+  private async readHere(data: Float32Array, dims: number[]): Promise<GreedyPath> {
+    const out = await runModel(this.rt, this.main, data, dims);
+    return greedyPath(out.data, out.dims[1] ?? 0, out.dims[2] ?? 0);
+  }
+
+  private acquire(): Promise<WorkerLane | "main"> {
+    const i = this.idle.findIndex((l) => l === "main" || !l.dead);
+    if (i >= 0) return Promise.resolve(this.idle.splice(i, 1)[0]);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(lane: WorkerLane | "main"): void {
+    // A dead lane is dropped; waiters get the main lane, which cannot die, when it comes back.
+    if (lane !== "main" && lane.dead) return;
+    const next = this.waiting.shift();
+    if (next) next(lane);
+    else this.idle.push(lane);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.workers.map((w) => w.close()), this.main.session.release()]);
+  }
+}
