@@ -3,6 +3,7 @@
  * line, however wide the gap), while prose columns are kept apart and read one after the other.
  */
 import { describe, expect, it } from "vitest";
+import { centredBounds, deskewedBounds, skewAngle, type Quad } from "../src/engines/ppocr/geometry.js";
 import { layoutPage, type Box } from "../src/engines/ppocr/layout.js";
 
 const box = (left: number, top: number, right: number, bottom = top + 28): Box => ({ left, top, right, bottom });
@@ -60,5 +61,31 @@ describe("layout", () => {
     const { boxes, names } = twoColumns(8, 100, 36, [50, 850], [950, 1750], (side, i) => `${side} ${i}`);
     const blocks = read(boxes, names);
     expect(blocks.flat()).toEqual([...Array.from({ length: 8 }, (_, i) => `left ${i + 1}`), ...Array.from({ length: 8 }, (_, i) => `right ${i + 1}`)]);
+  });
+});
+
+describe("layout on a curved page (a photographed receipt)", () => {
+  /** A rotated rectangle: centre, size and tilt in degrees, corners in reading order. */
+  const tilted = (cx: number, cy: number, w: number, h: number, deg: number): Quad => {
+    const a = (deg * Math.PI) / 180;
+    const [c, s] = [Math.cos(a), Math.sin(a)];
+    const at = (dx: number, dy: number) => ({ x: cx + dx * c - dy * s, y: cy + dx * s + dy * c });
+    return [at(-w / 2, -h / 2), at(w / 2, -h / 2), at(w / 2, h / 2), at(-w / 2, h / 2)];
+  };
+  // Lines 30 px apart, their (unclipped) boxes 43 px thick: the top of the paper tilts up by 3°,
+  // the middle is flat, the foot tilts down, so the page's median angle is 0.
+  const tilts = [-3, -3, -3, 0, 0, 0, 0, 2, 2];
+  const quads = tilts.map((deg, i) => tilted(400, 300 + i * 30, 420, 43, deg));
+  const names = tilts.map((_, i) => `line ${i + 1}`);
+
+  it("reads the tilted lines in order, in one block", () => {
+    expect(skewAngle(quads)).toBe(0);
+    const boxes = quads.map((q) => centredBounds(q, 0, 400, 500));
+    expect(read(boxes, names)).toEqual([names]);
+  });
+
+  it("would interleave them by their axis-aligned bounds, which grow with the tilt", () => {
+    const boxes = quads.map((q) => deskewedBounds(q, 0, 400, 500));
+    expect(read(boxes, names).flat()).not.toEqual(names);
   });
 });

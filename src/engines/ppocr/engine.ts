@@ -9,7 +9,7 @@ import type { Decoded } from "./ctc.js";
 import { DEFAULT_DB_PARAMS, type DbParams } from "./db.js";
 import { detect } from "./detect.js";
 import {
-  deskewedBounds,
+  centredBounds,
   minAreaRect,
   padQuad,
   quadBounds,
@@ -176,11 +176,11 @@ export class PpocrEngine implements Engine {
       }
     }
 
-    // Layout frame: the page de-skewed by its dominant line angle.
+    // Layout frame: the page de-skewed by its dominant line angle, each box at its own size.
     const angle = skewAngle(quads);
     const cx = image.width / 2;
     const cy = image.height / 2;
-    const frame = (q: Quad): Box => deskewedBounds(q, angle, cx, cy);
+    const frame = (q: Quad): Box => centredBounds(q, angle, cx, cy);
 
     // Boxes the detector split inside one line are recognised as one crop.
     let segments: Segment[] = crops.map((quad, i) => ({

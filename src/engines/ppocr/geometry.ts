@@ -201,3 +201,28 @@ export function padQuad(q: Quad, pad: { left: number; right: number; top: number
     move(q[3], -pad.left, pad.bottom),
   ];
 }
+
+/**
+ * A box in the page frame de-skewed by `angle` (about cx, cy), as an upright rectangle of the
+ * box's own size at its de-skewed centre. On a curved or unevenly tilted page, like a photographed
+ * receipt, one angle cannot straighten every line: the axis-aligned bounds of a line still tilted
+ * by a few degrees grow by its width × tan(tilt), and long lines then overlap the lines above and
+ * below. Its own size does not grow.
+ */
+export function centredBounds(
+  q: Quad,
+  angle: number,
+  cx: number,
+  cy: number,
+): { left: number; top: number; right: number; bottom: number } {
+  const mx = (q[0].x + q[1].x + q[2].x + q[3].x) / 4;
+  const my = (q[0].y + q[1].y + q[2].y + q[3].y) / 4;
+  const c = Math.cos(angle);
+  const s = Math.sin(angle);
+  const dx = mx - cx;
+  const dy = my - cy;
+  const x = cx + dx * c + dy * s;
+  const y = cy - dx * s + dy * c;
+  const { width, height } = quadSize(q);
+  return { left: x - width / 2, top: y - height / 2, right: x + width / 2, bottom: y + height / 2 };
+}
