@@ -35,7 +35,7 @@ export async function classify(
     batch.forEach((quad, i) => {
       const { width, height } = quadSize(quad);
       const w = Math.max(1, Math.min(CLS_WIDTH, Math.ceil((CLS_HEIGHT * width) / Math.max(1, height))));
-      sampleQuad(image, quad, w, CLS_HEIGHT, SYMMETRIC, data.subarray(i * 3 * plane, (i + 1) * 3 * plane), CLS_WIDTH);
+      sampleQuad(image, quad, w, CLS_HEIGHT, SYMMETRIC, data.subarray(i * 3 * plane, (i + 1) * 3 * plane), CLS_WIDTH, { linear: true });
     });
     const out = await runModel(rt, model, data, [batch.length, 3, CLS_HEIGHT, CLS_WIDTH]);
     for (let i = 0; i < batch.length; i++) results.push({ flipped: out.data[i * 2 + 1] });
