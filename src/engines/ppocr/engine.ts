@@ -54,8 +54,8 @@ export const DEFAULT_SETTINGS: PpocrSettings = {
   flipScore: 0.9,
   mergeTouching: true,
   db: DEFAULT_DB_PARAMS,
-  padX: 0,
-  padY: 0,
+  padX: 0.2,
+  padY: 0.2,
   recMinWidth: 0,
   recExtra: 0,
 };
