@@ -106,7 +106,7 @@ async function benchPpocr() {
   const gutReceipt = med(gutenye, isReceipt);
   const gutBook = med(gutenye, (p) => !isReceipt(p));
 
-  console.log(`| | ppocr (ours) | bare models (det+cls+rec runs) | Tesseract ${tess ? "(OMP_THREAD_LIMIT=1)" : "(not installed)"} | @gutenye/ocr-node |`);
+  console.log(`| | ppocr (ours) | bare models (wall time with a model call running) | Tesseract ${tess ? "(OMP_THREAD_LIMIT=1)" : "(not installed)"} | @gutenye/ocr-node |`);
   console.log("|---|---:|---:|---:|---:|");
   console.log(`| SROIE receipt, median | ${s(oursReceipt)} | ${s(bareReceipt)} | ${tessReceipt ? s(tessReceipt) : "n/a"} | ${gutReceipt ? s(gutReceipt) : "n/a"} |`);
   console.log(`| book page, median | ${s(oursBook)} | ${s(bareBook)} | ${tessBook ? s(tessBook) : "n/a"} | ${gutBook ? s(gutBook) : "n/a"} |`);

@@ -1,21 +1,59 @@
 // Recognition on parallel lanes (the main thread plus worker threads) must read exactly what one
 // lane reads, in the same order; and the bare model time must not count parallel calls twice.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
 import { ModelClock } from "../src/engines/ppocr/models.js";
-import { runCli } from "./helpers/cli.js";
+import { ROOT, spawnCli } from "./helpers/cli.js";
 
 const jsonl = (stdout: string) => stdout.trimEnd().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 
 describe("recognition lanes", () => {
+  it("a worker lane reads a crop exactly as the main thread does", async () => {
+    // The built modules: the worker thread runs dist/engines/ppocr/rec-worker.js.
+    const models = await import("../dist/engines/ppocr/models.js");
+    const { RecognitionLanes } = await import("../dist/engines/ppocr/lanes.js");
+    const rt = await models.loadRuntime();
+    const files = models.locateModels().files;
+    expect(files).toBeDefined();
+    const bytes = await models.foldedModel(files!.recognition);
+    const lanes = await RecognitionLanes.start(rt, models.createModel(rt, bytes, 1, new models.ModelClock()), bytes, 1);
+    try {
+      expect(lanes.size).toBe(2);
+      const dims = [1, 3, 48, 200];
+      const crop = new Float32Array(3 * 48 * 200).map((_, i) => Math.sin(i * 0.37) * Math.cos(i * 0.011));
+      // Two crops at once: one goes to the worker, the other is read on the main thread.
+      const [a, b] = await Promise.all([lanes.read(crop.slice(), dims), lanes.read(crop.slice(), dims)]);
+      expect(a.best.length).toBe(25);
+      expect(Array.from(a.best)).toEqual(Array.from(b.best));
+      for (let t = 0; t < a.prob.length; t++) expect(a.prob[t]).toBeCloseTo(b.prob[t], 5);
+    } finally {
+      await lanes.close();
+    }
+  });
+
   it("read the same lines with one thread as with a worker beside the main thread", async () => {
+    // The built CLI in a child process: from the TypeScript sources there is no worker script.
     const read = async (threads: string) => {
-      const { code, stdout } = await runCli(["scan", "fixtures/samples/receipt.png", "fixtures/samples/menu-zh-en-ja.png", "-f", "jsonl", "--quiet", "--no-cache", "--threads", threads]);
+      const { code, stdout, stderr } = await spawnCli(["scan", "fixtures/samples/receipt.png", "fixtures/samples/menu-zh-en-ja.png", "-f", "jsonl", "--quiet", "--no-cache", "--threads", threads]);
+      expect(stderr).toBe("");
       expect(code).toBe(0);
       return jsonl(stdout).map((r) => ({ text: r.text, lines: r.lines }));
     };
     const [one, two] = [await read("1"), await read("2")];
     expect(one[0].lines.length).toBeGreaterThan(10);
     expect(two).toEqual(one);
+  });
+
+  it("an engine left unclosed does not keep the process alive", async () => {
+    const script = [
+      `const { getEngineFactory, scan } = await import(${JSON.stringify(path.join(ROOT, "dist/index.js"))});`,
+      `const engine = await (await getEngineFactory("ppocr")).load({ threads: 2 });`,
+      `for await (const r of scan([${JSON.stringify(path.join(ROOT, "fixtures/samples/receipt.png"))}], { engine })) console.log(r.lines.length);`,
+    ].join("\n");
+    const { status, stdout } = spawnSync(process.execPath, ["--input-type=module", "-e", script], { timeout: 60_000, encoding: "utf8" });
+    expect(status).toBe(0);
+    expect(Number(stdout.trim())).toBeGreaterThan(10);
   });
 });
 

@@ -53,6 +53,7 @@ class WorkerLane {
       const p = this.pending.get(reply.id);
       if (!p) return;
       this.pending.delete(reply.id);
+      if (!this.pending.size) worker.unref();
       if (reply.error !== undefined) p.reject(new Error(reply.error));
       else p.resolve({ best: reply.best, prob: reply.prob });
     });
@@ -75,6 +76,9 @@ class WorkerLane {
       worker.once("message", () => {
         worker.off("error", onError);
         worker.off("exit", onExit);
+        // An idle lane does not keep the process alive (an engine left unclosed must not hang
+        // the CLI); it is ref'ed while a crop is in flight, so awaiting one still does.
+        worker.unref();
         resolve(new WorkerLane(worker));
       });
     });
@@ -85,6 +89,7 @@ class WorkerLane {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      this.worker.ref();
       const request: LaneRequest = { id, data, dims };
       this.worker.postMessage(request, [data.buffer as ArrayBuffer]);
     });
