@@ -67,7 +67,8 @@ class WorkerLane {
   }
 
   static start(script: URL, setup: LaneSetup): Promise<WorkerLane> {
-    const worker = new Worker(script, { workerData: setup });
+    // Not the parent's flags: `node --input-type=module -e …` would make the worker's start fail.
+    const worker = new Worker(script, { workerData: setup, execArgv: [] });
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       const onExit = (code: number) => reject(new Error(`recognition worker exited with code ${code} while starting`));
