@@ -216,11 +216,17 @@ export class PpocrEngine implements Engine {
     const margins = freeMargins(segments.map((seg) => seg.box));
     const pad = { minWidth: s.recMinWidth, extra: s.recExtra };
     await timed("recognizeMs", async () => {
+      // Widest crops first, so that no lane is left with a long line while the others idle.
+      const aspect = segments.map((seg) => {
+        const { width, height } = quadSize(seg.quad);
+        return width / Math.max(1, height);
+      });
+      const order = segments.map((_, k) => k).sort((a, b) => aspect[b] - aspect[a]);
       let next = 0;
       let failed = false;
       const lane = async () => {
-        while (!failed && next < segments.length) {
-          const k = next++;
+        while (!failed && next < order.length) {
+          const k = order[next++];
           const seg = segments[k];
           try {
             signal?.throwIfAborted();
