@@ -17,7 +17,6 @@ const session = await ort.InferenceSession.create(setup.model, {
   interOpNumThreads: 1,
   executionMode: "sequential",
   graphOptimizationLevel: "all",
-  enableCpuMemArena: false,
 });
 const input = session.inputNames[0];
 const output = session.outputNames[0];
