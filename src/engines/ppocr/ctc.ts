@@ -59,7 +59,3 @@ export function collapsePath(path: GreedyPath, characters: readonly string[]): D
   }
   return { text, confidence: count ? sum / count : 0 };
 }
-
-export function ctcDecode(probs: Float32Array, steps: number, classes: number, characters: readonly string[]): Decoded {
-  return collapsePath(greedyPath(probs, steps, classes), characters);
-}

@@ -24,7 +24,7 @@ export interface LaneRequest {
 }
 
 export type LaneReply =
-  | { id: number; best: Int32Array<ArrayBuffer>; prob: Float32Array<ArrayBuffer>; runMs: number; error?: undefined }
+  | { id: number; best: Int32Array<ArrayBuffer>; prob: Float32Array<ArrayBuffer>; error?: undefined }
   | { id: number; error: string };
 
 /** The compiled worker beside this module; absent when running from the TypeScript sources. */
@@ -36,10 +36,6 @@ export function workerScript(): URL | undefined {
 interface Pending {
   resolve: (path: GreedyPath) => void;
   reject: (error: Error) => void;
-}
-
-function isModel(value: unknown): value is Model {
-  return typeof value === "object" && value !== null && "session" in value && "clock" in value;
 }
 
 class WorkerLane {
@@ -122,13 +118,13 @@ export class RecognitionLanes {
   static async start(rt: Runtime, main: Promise<Model>, model: Uint8Array, workers: number): Promise<RecognitionLanes> {
     const script = workerScript();
     const starting = script ? Array.from({ length: Math.max(0, workers) }, () => WorkerLane.start(script, { model })) : [];
-    const [mainModel, started] = await Promise.all([main.catch((error: unknown) => error), Promise.allSettled(starting)]);
+    const [[mainModel], started] = await Promise.all([Promise.allSettled([main]), Promise.allSettled(starting)]);
     const lanes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-    if (!isModel(mainModel)) {
+    if (mainModel.status === "rejected") {
       await Promise.allSettled(lanes.map((l) => l.close()));
-      throw mainModel;
+      throw mainModel.reason;
     }
-    return new RecognitionLanes(rt, mainModel, lanes);
+    return new RecognitionLanes(rt, mainModel.value, lanes);
   }
 
   /** How many crops can be in flight at once. */

@@ -23,13 +23,11 @@ const output = session.outputNames[0];
 
 port.on("message", async (req: LaneRequest) => {
   try {
-    const started = performance.now();
     const result = await session.run({ [input]: new ort.Tensor("float32", req.data, req.dims) });
-    const runMs = performance.now() - started;
     const out = result[output];
     if (!out || !(out.data instanceof Float32Array)) throw new Error(`model output ${output} is not float32`);
     const path = greedyPath(out.data, out.dims[1] ?? 0, out.dims[2] ?? 0);
-    const reply: LaneReply = { id: req.id, best: path.best, prob: path.prob, runMs };
+    const reply: LaneReply = { id: req.id, best: path.best, prob: path.prob };
     port.postMessage(reply, [path.best.buffer, path.prob.buffer]);
   } catch (error) {
     const reply: LaneReply = { id: req.id, error: error instanceof Error ? error.message : String(error) };
