@@ -91,9 +91,9 @@ async function benchPpocr() {
   if (!existsSync(path.join(root, "dist/cli/program.js"))) throw new Error("run `npm run build` first");
 
   console.error(`bench: ${receipts.length} receipts, ${books.length} book page(s)`);
-  const ours = await worker("ppocr-worker.ts", ["ppocr", ...receipts, ...books]);
+  const ours = await worker("ppocr-worker.mjs", ["ppocr", ...receipts, ...books]);
   const tess = await tesseract([...receipts, ...books]);
-  const gutenye = values["no-gutenye"] ? undefined : await worker("gutenye-worker.ts", [...receipts, ...books]);
+  const gutenye = values["no-gutenye"] ? undefined : await worker("gutenye-worker.mjs", [...receipts, ...books]);
 
   const isReceipt = (p: PageTiming) => receipts.includes(p.file);
   const med = (r: WorkerResult | undefined, pick: (p: PageTiming) => boolean) => (r ? median(r.pages.filter(pick).map((p) => p.wallMs)) : undefined);

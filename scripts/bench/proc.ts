@@ -46,7 +46,9 @@ export function runProcess(cwd: string, cmd: string, args: string[], env: NodeJS
 
 /** Runs a bench worker (scripts/bench/SCRIPT, through tsx) in its own process and parses the JSON it prints. */
 export async function runWorker<T>(root: string, script: string, args: string[]): Promise<T & { peakRssMb: number; wallMs: number }> {
-  const { stdout, peakRssMb, wallMs } = await runProcess(root, process.execPath, ["--import", "tsx", path.join(root, "scripts/bench", script), ...args]);
+  // A .mjs worker runs on plain node; a .ts one needs the tsx loader, whose hooks slow dynamic imports.
+  const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
+  const { stdout, peakRssMb, wallMs } = await runProcess(root, process.execPath, [...loader, path.join(root, "scripts/bench", script), ...args]);
   return { ...(JSON.parse(stdout) as T), peakRssMb, wallMs };
 }
 
