@@ -44,7 +44,7 @@ export function runProcess(cwd: string, cmd: string, args: string[], env: NodeJS
   });
 }
 
-/** Runs a bench worker (scripts/bench/SCRIPT, through tsx) in its own process and parses the JSON it prints. */
+/** Runs a bench worker (scripts/bench/SCRIPT) in its own process and parses the JSON it prints. */
 export async function runWorker<T>(root: string, script: string, args: string[]): Promise<T & { peakRssMb: number; wallMs: number }> {
   // A .mjs worker runs on plain node; a .ts one needs the tsx loader, whose hooks slow dynamic imports.
   const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
