@@ -163,24 +163,6 @@ export function skewAngle(quads: readonly Quad[]): number {
   return angles[angles.length >> 1];
 }
 
-/** Axis-aligned bounds of a quad after rotating the page by `-angle` about (cx, cy). */
-export function deskewedBounds(
-  q: Quad,
-  angle: number,
-  cx: number,
-  cy: number,
-): { left: number; top: number; right: number; bottom: number } {
-  if (angle === 0) return quadBounds(q);
-  const c = Math.cos(angle);
-  const s = Math.sin(angle);
-  const pts = q.map((p) => {
-    const dx = p.x - cx;
-    const dy = p.y - cy;
-    return { x: cx + dx * c + dy * s, y: cy - dx * s + dy * c };
-  }) as Quad;
-  return quadBounds(pts);
-}
-
 /**
  * Grows a quad outward along its own axes: `left`/`right` pixels before and after the text,
  * `top`/`bottom` pixels above and below it (rotated boxes stay rotated).

@@ -27,6 +27,12 @@ export type LaneReply =
   | { id: number; best: Int32Array<ArrayBuffer>; prob: Float32Array<ArrayBuffer>; error?: undefined }
   | { id: number; error: string };
 
+/** Runs the recogniser on one crop and takes its greedy CTC path: what every lane does. */
+export async function readCrop(rt: Runtime, model: Model, data: Float32Array, dims: readonly number[]): Promise<GreedyPath> {
+  const out = await runModel(rt, model, data, dims);
+  return greedyPath(out.data, out.dims[1] ?? 0, out.dims[2] ?? 0);
+}
+
 /** The compiled worker beside this module; absent when running from the TypeScript sources. */
 export function workerScript(): URL | undefined {
   const url = new URL("./rec-worker.js", import.meta.url);
@@ -87,8 +93,9 @@ class WorkerLane {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.ref();
+      // Copied, not transferred: the crop stays here to be read again should the thread die.
       const request: LaneRequest = { id, data, dims };
-      this.worker.postMessage(request, [data.buffer as ArrayBuffer]);
+      this.worker.postMessage(request);
     });
   }
 
@@ -132,18 +139,17 @@ export class RecognitionLanes {
     return 1 + this.workers.filter((w) => !w.dead).length;
   }
 
-  /** Reads one crop (`dims` = [1, 3, 48, width]) on the first free lane; the data is handed over. */
+  /** Reads one crop (`dims` = [1, 3, 48, width]) on the first free lane. */
   async read(data: Float32Array, dims: number[]): Promise<GreedyPath> {
     const lane = await this.acquire();
     try {
       if (lane !== "main") {
-        const kept = lane.dead ? undefined : data.slice();
         try {
           return await this.main.clock.time(() => lane.read(data, dims));
         } catch (error) {
           // A thread that died takes no more crops; this one is read here instead.
-          if (!lane.dead || !kept) throw error;
-          return this.readHere(kept, dims);
+          if (!lane.dead) throw error;
+          return this.readHere(data, dims);
         }
       }
       return await this.readHere(data, dims);
@@ -152,9 +158,8 @@ export class RecognitionLanes {
     }
   }
 
-  private async readHere(data: Float32Array, dims: number[]): Promise<GreedyPath> {
-    const out = await runModel(this.rt, this.main, data, dims);
-    return greedyPath(out.data, out.dims[1] ?? 0, out.dims[2] ?? 0);
+  private readHere(data: Float32Array, dims: number[]): Promise<GreedyPath> {
+    return readCrop(this.rt, this.main, data, dims);
   }
 
   private acquire(): Promise<WorkerLane | "main"> {
