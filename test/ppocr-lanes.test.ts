@@ -16,7 +16,7 @@ describe("recognition lanes", () => {
     const rt = await models.loadRuntime();
     const files = models.locateModels().files;
     expect(files).toBeDefined();
-    const bytes = await models.foldedModel(files!.recognition);
+    const bytes = await models.recognizerModel(files!.recognition, true);
     const lanes = await RecognitionLanes.start(rt, models.createModel(rt, bytes, 1, new models.ModelClock()), bytes, 1);
     try {
       expect(lanes.size).toBe(2);

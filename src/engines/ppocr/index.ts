@@ -7,7 +7,7 @@ import { UsageError } from "../../errors.js";
 import { ExitCode, type Availability, type Engine, type EngineFactory, type EngineOptions } from "../../types.js";
 import { DEFAULT_SETTINGS, PpocrEngine, type PpocrSettings } from "./engine.js";
 import { RecognitionLanes, workerScript } from "./lanes.js";
-import { createModel, defaultThreads, foldedModel, loadRuntime, locateModels, ModelClock, readCharacters } from "./models.js";
+import { createModel, defaultThreads, loadRuntime, locateModels, ModelClock, readCharacters, recognizerModel } from "./models.js";
 
 const NAME = "ppocr";
 const MODEL = "PP-OCRv4 (ch)";
@@ -23,6 +23,16 @@ function runtimeInstalled(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The recogniser's precision (`--dtype`): int8 (its wide layers quantized at load, quantize.ts)
+ * unless fp32 is asked for. Detection and the classifier are float either way.
+ */
+function dtypeFrom(options: EngineOptions): "int8" | "fp32" {
+  const dtype = options.dtype ?? "int8";
+  if (dtype === "int8" || dtype === "fp32") return dtype;
+  throw new UsageError(`ppocr: --dtype ${dtype} is not one of its precisions (int8, fp32)`);
 }
 
 /** Engine-specific overrides passed through the options (numbers/booleans only). */
@@ -69,6 +79,7 @@ export const ppocr: EngineFactory = {
       throw new UsageError(`ppocr: model files missing: ${found.missing.join(", ")}`, ExitCode.ModelMissing);
     }
     const files = found.files;
+    const dtype = dtypeFrom(options);
     const threads = typeof options.threads === "number" && options.threads > 0 ? Math.floor(options.threads) : defaultThreads();
     const runtime = await loadRuntime();
     const clock = new ModelClock();
@@ -77,7 +88,7 @@ export const ppocr: EngineFactory = {
     // on whole batches and use the intra-op threads.
     const wanted = typeof options.lanes === "number" && options.lanes >= 1 ? Math.floor(options.lanes) : Math.min(4, threads);
     const lanes = workerScript() ? wanted : 1;
-    const recBytes = await foldedModel(files.recognition);
+    const recBytes = await recognizerModel(files.recognition, dtype === "int8");
     // The worker lanes start (a thread, onnxruntime-node, a session) while the main sessions load.
     const loaded = await Promise.allSettled([
       createModel(runtime, files.detection, threads, clock),
@@ -100,7 +111,7 @@ export const ppocr: EngineFactory = {
     return new PpocrEngine({ runtime, detection, classifier, recognition, characters, clock }, loadMs, {
       engine: NAME,
       model: MODEL,
-      dtype: "fp32",
+      dtype,
       device: "cpu",
     }, settingsFrom(options));
   },

@@ -97,7 +97,7 @@ export interface Model {
   clock: ModelClock;
 }
 
-/** Creates a session from a model file or its bytes (see foldedModel). */
+/** Creates a session from a model file or its bytes (see recognizerModel). */
 export async function createModel(rt: Runtime, source: string | Uint8Array, threads: number, clock: ModelClock): Promise<Model> {
   const options: InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
@@ -115,14 +115,22 @@ export async function createModel(rt: Runtime, source: string | Uint8Array, thre
 }
 
 /**
- * The model's bytes rewritten by fold.ts: exact, and it pays for the recogniser, whose
- * element-wise layers ONNX Runtime leaves unfused.
+ * The recogniser's bytes rewritten at load: folded (fold.ts: exact, it pays for the element-wise
+ * layers ONNX Runtime leaves unfused), then with `int8` its wide pointwise layers quantized
+ * (quantize.ts). Nothing is written to disk.
  */
-export async function foldedModel(file: string): Promise<Uint8Array> {
+export async function recognizerModel(file: string, int8: boolean): Promise<Uint8Array> {
   const bytes = new Uint8Array(await readFile(file));
-  const { foldAffine } = await import("./fold.js");
+  const [{ rewriteModel }, { foldGraph }, { quantizePointwise }] = await Promise.all([
+    import("./graph.js"),
+    import("./fold.js"),
+    import("./quantize.js"),
+  ]);
   try {
-    return foldAffine(bytes).bytes;
+    return rewriteModel(bytes, (g) => {
+      foldGraph(g);
+      if (int8) quantizePointwise(g);
+    });
   } catch {
     // Not a model the rewrite can parse: ONNX Runtime reads the original and says what is wrong.
     return bytes;
