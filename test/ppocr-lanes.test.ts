@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
+import type { Quad } from "../src/engines/ppocr/geometry.js";
 import { ModelClock } from "../src/engines/ppocr/models.js";
 import { ROOT, spawnCli } from "./helpers/cli.js";
 
@@ -20,13 +21,24 @@ describe("recognition lanes", () => {
     const lanes = await RecognitionLanes.start(rt, models.createModel(rt, bytes, 1, new models.ModelClock()), bytes, 1);
     try {
       expect(lanes.size).toBe(2);
-      const dims = [1, 3, 48, 200];
-      const crop = new Float32Array(3 * 48 * 200).map((_, i) => Math.sin(i * 0.37) * Math.cos(i * 0.011));
-      // Two crops at once: one goes to the worker, the other is read on the main thread.
-      const [a, b] = await Promise.all([lanes.read(crop.slice(), dims), lanes.read(crop.slice(), dims)]);
-      expect(a.best.length).toBe(25);
+      // A page of stripes and one crop of it, read twice at once: one goes to the worker (which
+      // samples it from the shared page), the other is read on the main thread.
+      const width = 400;
+      const height = 60;
+      const data = new Uint8Array(width * height * 3).map((_, i) => ((i * 7) % 251) ^ (Math.floor(i / 90) % 2 ? 255 : 0));
+      const image = { data, width, height };
+      const quad: Quad = [{ x: 10, y: 5 }, { x: 390, y: 8 }, { x: 389, y: 50 }, { x: 9, y: 47 }];
+      const job = { quad, width: 400, tensorWidth: 416, height: 48 };
+      const [a, b] = await Promise.all([lanes.read(image, job), lanes.read(image, job)]);
+      expect(a.best.length).toBe(52);
       expect(Array.from(a.best)).toEqual(Array.from(b.best));
       for (let t = 0; t < a.prob.length; t++) expect(a.prob[t]).toBeCloseTo(b.prob[t], 5);
+      // The next page replaces the worker's: a crop of it is read from it, not from the old one.
+      const inverted = { data: data.map((v) => 255 - v), width, height };
+      const [c, d] = await Promise.all([lanes.read(inverted, job), lanes.read(inverted, job)]);
+      expect(Array.from(c.best)).toEqual(Array.from(d.best));
+      for (let t = 0; t < c.prob.length; t++) expect(c.prob[t]).toBeCloseTo(d.prob[t], 5);
+      expect(Array.from(c.prob)).not.toEqual(Array.from(a.prob));
     } finally {
       await lanes.close();
     }

@@ -3,12 +3,16 @@
  * so that a page's line crops are read on all cores at once. onnxruntime-node runs a model on the
  * thread that calls it, and one session's intra-op threads barely help on crops this small
  * (a 320-px crop: 1 thread 19 ms, 2 threads 11–14 ms), while two single-thread sessions read two
- * crops in the time of one.
+ * crops in the time of one. Each lane also samples its own crops from the page (shared with the
+ * workers, not copied to each): on the main thread alone, sampling kept the workers waiting.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { RgbImage } from "../../types.js";
 import { greedyPath, type GreedyPath } from "./ctc.js";
+import type { Quad } from "./geometry.js";
+import { sampleQuad, SYMMETRIC } from "./image.js";
 import { runModel, type Model, type Runtime } from "./models.js";
 
 /** What a worker lane is started with. */
@@ -17,20 +21,46 @@ export interface LaneSetup {
   model: Uint8Array;
 }
 
+/** One line crop to read: the region inside `quad`, sampled `width` wide at the model's height. */
+export interface CropJob {
+  quad: Quad;
+  width: number;
+  /** The tensor's width: `width` plus blank columns on the right. */
+  tensorWidth: number;
+  height: number;
+}
+
 export interface LaneRequest {
   id: number;
-  data: Float32Array;
-  dims: number[];
+  job: CropJob;
+  /** The page, when it is not the one this lane last read from (its bytes in shared memory). */
+  image?: RgbImage;
 }
 
 export type LaneReply =
   | { id: number; best: Int32Array<ArrayBuffer>; prob: Float32Array<ArrayBuffer>; error?: undefined }
   | { id: number; error: string };
 
-/** Runs the recogniser on one crop and takes its greedy CTC path: what every lane does. */
-export async function readCrop(rt: Runtime, model: Model, data: Float32Array, dims: readonly number[]): Promise<GreedyPath> {
-  const out = await runModel(rt, model, data, dims);
+/** Samples one crop, runs the recogniser on it and takes its greedy CTC path: what every lane does. */
+export async function readCrop(rt: Runtime, model: Model, image: RgbImage, job: CropJob): Promise<GreedyPath> {
+  const data = new Float32Array(3 * job.height * job.tensorWidth);
+  sampleQuad(image, job.quad, job.width, job.height, SYMMETRIC, data, job.tensorWidth);
+  const out = await runModel(rt, model, data, [1, 3, job.height, job.tensorWidth]);
   return greedyPath(out.data, out.dims[1] ?? 0, out.dims[2] ?? 0);
+}
+
+/** The page with its bytes in a SharedArrayBuffer, made once per page, for the workers to read. */
+const sharedPages = new WeakMap<RgbImage, RgbImage>();
+
+function sharedPage(image: RgbImage): RgbImage {
+  let shared = sharedPages.get(image);
+  if (!shared) {
+    const data = new Uint8Array(new SharedArrayBuffer(image.data.length));
+    data.set(image.data);
+    shared = { data, width: image.width, height: image.height };
+    sharedPages.set(image, shared);
+  }
+  return shared;
 }
 
 /** The compiled worker beside this module; absent when running from the TypeScript sources. */
@@ -47,6 +77,8 @@ interface Pending {
 class WorkerLane {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
+  /** The page the worker holds (the last one sent). */
+  private page: RgbImage | undefined;
   /** Set once the thread is gone; its crops go to the main lane from then on. */
   dead: Error | undefined;
 
@@ -87,14 +119,15 @@ class WorkerLane {
     });
   }
 
-  read(data: Float32Array, dims: number[]): Promise<GreedyPath> {
+  read(image: RgbImage, job: CropJob): Promise<GreedyPath> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
+    const page = sharedPage(image);
+    const request: LaneRequest = { id, job, image: page === this.page ? undefined : page };
+    this.page = page;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.ref();
-      // Copied, not transferred: the crop stays here to be read again should the thread die.
-      const request: LaneRequest = { id, data, dims };
       this.worker.postMessage(request);
     });
   }
@@ -139,27 +172,27 @@ export class RecognitionLanes {
     return 1 + this.workers.filter((w) => !w.dead).length;
   }
 
-  /** Reads one crop (`dims` = [1, 3, 48, width]) on the first free lane. */
-  async read(data: Float32Array, dims: number[]): Promise<GreedyPath> {
+  /** Reads one crop of `image` on the first free lane. */
+  async read(image: RgbImage, job: CropJob): Promise<GreedyPath> {
     const lane = await this.acquire();
     try {
       if (lane !== "main") {
         try {
-          return await this.main.clock.time(() => lane.read(data, dims));
+          return await this.main.clock.time(() => lane.read(image, job));
         } catch (error) {
           // A thread that died takes no more crops; this one is read here instead.
           if (!lane.dead) throw error;
-          return this.readHere(data, dims);
+          return await this.readHere(image, job);
         }
       }
-      return await this.readHere(data, dims);
+      return await this.readHere(image, job);
     } finally {
       this.release(lane);
     }
   }
 
-  private readHere(data: Float32Array, dims: number[]): Promise<GreedyPath> {
-    return readCrop(this.rt, this.main, data, dims);
+  private readHere(image: RgbImage, job: CropJob): Promise<GreedyPath> {
+    return readCrop(this.rt, this.main, image, job);
   }
 
   private acquire(): Promise<WorkerLane | "main"> {

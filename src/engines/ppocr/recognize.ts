@@ -6,7 +6,6 @@
 import type { RgbImage } from "../../types.js";
 import { collapsePath, type Decoded } from "./ctc.js";
 import { quadSize, type Quad } from "./geometry.js";
-import { sampleQuad, SYMMETRIC } from "./image.js";
 import type { RecognitionLanes } from "./lanes.js";
 
 export const REC_HEIGHT = 48;
@@ -30,9 +29,7 @@ export async function recognizeQuad(
   characters: readonly string[],
   pad: { minWidth: number; extra: number } = { minWidth: 0, extra: 0 },
 ): Promise<Decoded> {
-  const w = recWidth(quad);
-  const tw = Math.max(pad.minWidth, w + pad.extra);
-  const data = new Float32Array(3 * REC_HEIGHT * tw);
-  sampleQuad(image, quad, w, REC_HEIGHT, SYMMETRIC, data, tw);
-  return collapsePath(await lanes.read(data, [1, 3, REC_HEIGHT, tw]), characters);
+  const width = recWidth(quad);
+  const tensorWidth = Math.max(pad.minWidth, width + pad.extra);
+  return collapsePath(await lanes.read(image, { quad, width, tensorWidth, height: REC_HEIGHT }), characters);
 }
