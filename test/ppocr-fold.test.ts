@@ -138,3 +138,49 @@ describe("foldAffine on a small graph", () => {
     expect(foldAffine(empty).report).toEqual({ backward: 0, hardSwish: 0, forward: 0 });
   });
 });
+
+describe("the greedy head (src/engines/ppocr/greedy-head.ts)", () => {
+  it("returns each step's best class and probability, as greedyPath finds them in the full output", async () => {
+    const { rewriteModel } = await import("../src/engines/ppocr/graph.js");
+    const { foldGraph } = await import("../src/engines/ppocr/fold.js");
+    const { addGreedyHead, BEST_OUTPUT, PROB_OUTPUT } = await import("../src/engines/ppocr/greedy-head.js");
+    const { greedyPath } = await import("../src/engines/ppocr/ctc.js");
+    const file = locateModels().files?.recognition;
+    expect(file).toBeDefined();
+    const original = new Uint8Array(readFileSync(file as string));
+    const folded = rewriteModel(original, (g) => void foldGraph(g));
+    let added = false;
+    const headed = rewriteModel(original, (g) => {
+      foldGraph(g);
+      added = addGreedyHead(g);
+    });
+    expect(added).toBe(true);
+    // A real line: the shipped receipt's heading, at the recogniser's height.
+    const { default: sharp } = await import("sharp");
+    const { rgbToChw, SYMMETRIC } = await import("../src/engines/ppocr/image.js");
+    const line = await sharp("fixtures/samples/receipt.png")
+      .extract({ left: 228, top: 40, width: 276, height: 40 })
+      .resize({ height: 48 })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const { width } = line.info;
+    const input = new ort.Tensor("float32", rgbToChw(new Uint8Array(line.data), width, 48, SYMMETRIC), [1, 3, 48, width]);
+    const full = await ort.InferenceSession.create(folded, options);
+    const head = await ort.InferenceSession.create(headed, options);
+    try {
+      expect(head.outputNames).toEqual([BEST_OUTPUT, PROB_OUTPUT]);
+      const probs = (await full.run({ [full.inputNames[0]]: input }))[full.outputNames[0]];
+      const want = greedyPath(probs.data as Float32Array, probs.dims[1], probs.dims[2]);
+      const out = await head.run({ [head.inputNames[0]]: input });
+      expect(Array.from(out[BEST_OUTPUT].data as BigInt64Array, Number)).toEqual(Array.from(want.best));
+      expect(Array.from(out[PROB_OUTPUT].data as Float32Array)).toEqual(Array.from(want.prob));
+      const { readCharacters } = await import("../src/engines/ppocr/models.js");
+      const { collapsePath } = await import("../src/engines/ppocr/ctc.js");
+      const characters = await readCharacters(locateModels().files?.dictionary as string);
+      expect(collapsePath(want, characters).text).toContain("GREENLEAF");
+    } finally {
+      await Promise.all([full.release(), head.release()]);
+    }
+  });
+});

@@ -10,6 +10,7 @@ type ITensor = OnnxTypes.ITensorProto;
 
 const FLOAT = 1;
 const INT8 = 3;
+const INT64 = 7;
 
 /**
  * Decodes a model, lets `edit` change its graph, and encodes it again. A model without a graph
@@ -19,7 +20,8 @@ export function rewriteModel(bytes: Uint8Array, edit: (g: Graph) => void): Uint8
   const { onnx } = onnxProto;
   const model = onnx.ModelProto.decode(bytes);
   if (!model.graph) return bytes;
-  const g = new Graph(model.graph, onnx);
+  const opset = Number(model.opsetImport?.find((o) => !o.domain)?.version ?? 1);
+  const g = new Graph(model.graph, onnx, opset);
   edit(g);
   g.dropUnused();
   if (g.domains.size) {
@@ -42,6 +44,8 @@ export class Graph {
   constructor(
     readonly graph: OnnxTypes.IGraphProto,
     readonly onnx: typeof onnxProto.onnx,
+    /** The model's default-domain opset, which decides some operators' form. */
+    readonly opset: number,
   ) {
     for (const t of graph.initializer ?? []) if (t.name) this.tensors.set(t.name, t);
     for (const n of this.nodes) {
@@ -103,9 +107,9 @@ export class Graph {
     return consts.length === 1 && (node.input ?? []).length === 2 ? this.floats(consts[0]) : undefined;
   }
 
-  addTensor(prefix: string, data: Float32Array | Int8Array, dims: number[]): string {
+  addTensor(prefix: string, data: Float32Array | Int8Array | BigInt64Array, dims: number[]): string {
     const name = `qwen_ocr_${prefix}_${this.created++}`;
-    const dataType = data instanceof Float32Array ? FLOAT : INT8;
+    const dataType = data instanceof Float32Array ? FLOAT : data instanceof Int8Array ? INT8 : INT64;
     const t = this.onnx.TensorProto.create({ name, dataType, dims, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
     (this.graph.initializer ??= []).push(t);
     this.tensors.set(name, t);

@@ -13,7 +13,8 @@ import type { RgbImage } from "../../types.js";
 import { greedyPath, type GreedyPath } from "./ctc.js";
 import type { Quad } from "./geometry.js";
 import { sampleQuad, SYMMETRIC } from "./image.js";
-import { runModel, type Model, type Runtime } from "./models.js";
+import { BEST_OUTPUT, PROB_OUTPUT } from "./greedy-head.js";
+import type { Model, Runtime } from "./models.js";
 
 /** What a worker lane is started with. */
 export interface LaneSetup {
@@ -45,8 +46,15 @@ export type LaneReply =
 export async function readCrop(rt: Runtime, model: Model, image: RgbImage, job: CropJob): Promise<GreedyPath> {
   const data = new Float32Array(3 * job.height * job.tensorWidth);
   sampleQuad(image, job.quad, job.width, job.height, SYMMETRIC, data, job.tensorWidth);
-  const out = await runModel(rt, model, data, [1, 3, job.height, job.tensorWidth]);
-  return greedyPath(out.data, out.dims[1] ?? 0, out.dims[2] ?? 0);
+  const input = new rt.Tensor("float32", data, [1, 3, job.height, job.tensorWidth]);
+  const out = await model.clock.time(() => model.session.run({ [model.input]: input }));
+  const best = out[BEST_OUTPUT]?.data;
+  const prob = out[PROB_OUTPUT]?.data;
+  if (best instanceof BigInt64Array && prob instanceof Float32Array) return { best: Int32Array.from(best, Number), prob: Float32Array.from(prob) };
+  // A recogniser the rewrite could not read: its full probabilities.
+  const probs = out[model.output];
+  if (!probs || !(probs.data instanceof Float32Array)) throw new Error(`model output ${model.output} is not float32`);
+  return greedyPath(probs.data, probs.dims[1] ?? 0, probs.dims[2] ?? 0);
 }
 
 /** The page with its bytes in a SharedArrayBuffer, made once per page, for the workers to read. */
