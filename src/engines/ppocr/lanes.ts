@@ -57,18 +57,37 @@ export async function readCrop(rt: Runtime, model: Model, image: RgbImage, job: 
   return greedyPath(probs.data, probs.dims[1] ?? 0, probs.dims[2] ?? 0);
 }
 
-/** The page with its bytes in a SharedArrayBuffer, made once per page, for the workers to read. */
-const sharedPages = new WeakMap<RgbImage, RgbImage>();
+/**
+ * The page the workers sample from, in one SharedArrayBuffer reused from page to page (grown to
+ * the largest page so far): a new buffer per page stayed alive until both threads had collected
+ * it, which added some 60 MB to a run's peak. Pages are recognised one at a time (the engine
+ * contract); should a second page's crops come while the first one's are in flight, that page
+ * gets a buffer of its own.
+ */
+class SharedPage {
+  private buffer: SharedArrayBuffer | undefined;
+  private source: RgbImage | undefined;
+  private view: RgbImage | undefined;
+  /** Worker reads in flight from the page in the reused buffer. */
+  private readers = 0;
 
-function sharedPage(image: RgbImage): RgbImage {
-  let shared = sharedPages.get(image);
-  if (!shared) {
-    const data = new Uint8Array(new SharedArrayBuffer(image.data.length));
-    data.set(image.data);
-    shared = { data, width: image.width, height: image.height };
-    sharedPages.set(image, shared);
+  /** The page's bytes in shared memory, and a release for when the read is done. */
+  acquire(image: RgbImage): { page: RgbImage; release: () => void } {
+    if (this.source !== image && this.readers > 0) return { page: copyShared(image, new SharedArrayBuffer(image.data.length)), release: () => {} };
+    if (this.source !== image || !this.view) {
+      if (!this.buffer || this.buffer.byteLength < image.data.length) this.buffer = new SharedArrayBuffer(image.data.length);
+      this.view = copyShared(image, this.buffer);
+      this.source = image;
+    }
+    this.readers++;
+    return { page: this.view, release: () => void this.readers-- };
   }
-  return shared;
+}
+
+function copyShared(image: RgbImage, buffer: SharedArrayBuffer): RgbImage {
+  const data = new Uint8Array(buffer, 0, image.data.length);
+  data.set(image.data);
+  return { data, width: image.width, height: image.height };
 }
 
 /** The compiled worker beside this module; absent when running from the TypeScript sources. */
@@ -127,10 +146,10 @@ class WorkerLane {
     });
   }
 
-  read(image: RgbImage, job: CropJob): Promise<GreedyPath> {
+  /** Reads a crop of `page`, a page in shared memory. */
+  read(page: RgbImage, job: CropJob): Promise<GreedyPath> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
-    const page = sharedPage(image);
     const request: LaneRequest = { id, job, image: page === this.page ? undefined : page };
     this.page = page;
     return new Promise((resolve, reject) => {
@@ -149,6 +168,7 @@ class WorkerLane {
 export class RecognitionLanes {
   private readonly idle: Array<WorkerLane | "main">;
   private readonly waiting: Array<(lane: WorkerLane | "main") => void> = [];
+  private readonly shared = new SharedPage();
 
   private constructor(
     private readonly rt: Runtime,
@@ -185,12 +205,15 @@ export class RecognitionLanes {
     const lane = await this.acquire();
     try {
       if (lane !== "main") {
+        const { page, release } = this.shared.acquire(image);
         try {
-          return await this.main.clock.time(() => lane.read(image, job));
+          return await this.main.clock.time(() => lane.read(page, job));
         } catch (error) {
           // A thread that died takes no more crops; this one is read here instead.
           if (!lane.dead) throw error;
           return await this.readHere(image, job);
+        } finally {
+          release();
         }
       }
       return await this.readHere(image, job);
