@@ -39,6 +39,18 @@ describe("recognition lanes", () => {
       expect(Array.from(c.best)).toEqual(Array.from(d.best));
       for (let t = 0; t < c.prob.length; t++) expect(c.prob[t]).toBeCloseTo(d.prob[t], 5);
       expect(Array.from(c.prob)).not.toEqual(Array.from(a.prob));
+      // Two pages in flight at once on two workers: the second gets a buffer of its own.
+      const two = await RecognitionLanes.start(rt, models.createModel(rt, bytes, 1, new models.ModelClock()), bytes, 2);
+      try {
+        expect(two.size).toBe(3);
+        const [p, q, r] = await Promise.all([two.read(image, job), two.read(inverted, job), two.read(inverted, job)]);
+        expect(Array.from(p.best)).toEqual(Array.from(a.best));
+        expect(Array.from(q.best)).toEqual(Array.from(c.best));
+        for (let t = 0; t < c.prob.length; t++) expect(q.prob[t]).toBeCloseTo(r.prob[t], 5);
+        for (let t = 0; t < a.prob.length; t++) expect(p.prob[t]).toBeCloseTo(a.prob[t], 5);
+      } finally {
+        await two.close();
+      }
     } finally {
       await lanes.close();
     }
