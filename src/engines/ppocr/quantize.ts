@@ -19,7 +19,7 @@
  */
 import { readFileSync } from "node:fs";
 import os from "node:os";
-import type { Graph } from "./graph.js";
+import type { Graph, INode } from "./graph.js";
 
 const MIN_IN = 128;
 const MIN_OUT = 240;
@@ -41,7 +41,7 @@ function readCpuinfo(): string {
 /** Rewrites the wide 1×1 convolutions as int8 matrix products; returns how many. */
 export function quantizePointwise(g: Graph, range: number = weightRange()): number {
   let count = 0;
-  const nodes: typeof g.nodes = [];
+  const nodes: INode[] = [];
   for (const conv of g.nodes) {
     const replaced = conv.opType === "Conv" ? replacement(g, conv, range) : undefined;
     if (replaced) {
@@ -57,7 +57,7 @@ export function quantizePointwise(g: Graph, range: number = weightRange()): numb
   return count;
 }
 
-function replacement(g: Graph, conv: Graph["nodes"][number], range: number): Graph["nodes"] | undefined {
+function replacement(g: Graph, conv: INode, range: number): INode[] | undefined {
   const attrs = new Map((conv.attribute ?? []).map((a) => [a.name, a]));
   const ones = (name: string) => (attrs.get(name)?.ints ?? []).every((v) => Number(v) === 1);
   const zeros = (name: string) => (attrs.get(name)?.ints ?? []).every((v) => Number(v) === 0);
