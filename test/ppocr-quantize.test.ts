@@ -130,3 +130,18 @@ describe("the PP-OCRv4 recogniser, quantized", () => {
     expect(onnx.ModelProto.decode(float).graph?.node?.some((n) => n.opType === "DynamicQuantizeMatMul")).toBe(false);
   });
 });
+
+describe("ppocr's result-cache identity", () => {
+  it("tells int8 from fp32 and settings apart, and ignores threads", async () => {
+    const { ppocr } = await import("../src/engines/ppocr/index.js");
+    const { engineIdentity } = await import("../src/cache/key.js");
+    const key = async (options: Record<string, unknown>) => JSON.stringify(await engineIdentity(ppocr, options));
+    const base = await key({});
+    expect(await key({ dtype: "int8" })).toBe(base);
+    expect(await key({ threads: 1 })).toBe(base);
+    expect(await key({ dtype: "fp32" })).not.toBe(base);
+    expect(await key({ padX: 0.3 })).not.toBe(base);
+    expect(base).toContain('"dtype":"int8"');
+    await expect(engineIdentity(ppocr, { dtype: "q4" })).rejects.toThrow(/ppocr: --dtype q4/);
+  });
+});

@@ -7,7 +7,9 @@ import { UsageError } from "../../errors.js";
 import { ExitCode, type Availability, type Engine, type EngineFactory, type EngineOptions } from "../../types.js";
 import { DEFAULT_SETTINGS, PpocrEngine, type PpocrSettings } from "./engine.js";
 import { RecognitionLanes, workerScript } from "./lanes.js";
+import { VERSION } from "../../version.js";
 import { createModel, defaultThreads, loadRuntime, locateModels, ModelClock, readCharacters, recognizerModel } from "./models.js";
+import { weightRange } from "./quantize.js";
 
 const NAME = "ppocr";
 const MODEL = "PP-OCRv4 (ch)";
@@ -70,6 +72,23 @@ export const ppocr: EngineFactory = {
     }
     if (!runtimeInstalled()) return { ok: false, reason: "onnxruntime-node is not installed; run `npm install onnxruntime-node`" };
     return { ok: true };
+  },
+
+  /**
+   * What decides a page's text, for the result cache's key: the model files, the recogniser's
+   * precision (and, for int8, the weight range this CPU gets), the settings and qwen-ocr's
+   * version. Not the threads or lanes: they change the speed, never the text.
+   */
+  async cacheIdentity(options: EngineOptions): Promise<Record<string, unknown>> {
+    const dtype = dtypeFrom(options);
+    return {
+      model: MODEL,
+      modelDir: modelDir(options) ?? null,
+      dtype,
+      ...(dtype === "int8" ? { weightRange: weightRange() } : {}),
+      settings: settingsFrom(options),
+      qwenOcr: VERSION,
+    };
   },
 
   async load(options: EngineOptions): Promise<Engine> {
