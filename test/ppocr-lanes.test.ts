@@ -2,6 +2,7 @@
 // lane reads, in the same order; and the bare model time must not count parallel calls twice.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Quad } from "../src/engines/ppocr/geometry.js";
 import { ModelClock } from "../src/engines/ppocr/models.js";
@@ -17,8 +18,13 @@ describe("recognition lanes", () => {
     const rt = await models.loadRuntime();
     const files = models.locateModels().files;
     expect(files).toBeDefined();
-    const bytes = await models.recognizerModel(files!.recognition, true);
-    const lanes = await RecognitionLanes.start(rt, models.createModel(rt, bytes, 1, new models.ModelClock()), bytes, 1);
+    const setup = { recognizer: await models.recognizerModel(files!.recognition, true), classifier: new Uint8Array(readFileSync(files!.classifier)) };
+    const start = (workers: number) => {
+      const clock = new models.ModelClock();
+      const main = { recognizer: models.createModel(rt, setup.recognizer, 1, clock), classifier: models.createModel(rt, setup.classifier, 1, clock) };
+      return RecognitionLanes.start(rt, main, setup, workers);
+    };
+    const lanes = await start(1);
     try {
       expect(lanes.size).toBe(2);
       // A page of stripes and one crop of it, read twice at once: one goes to the worker (which
@@ -40,7 +46,7 @@ describe("recognition lanes", () => {
       for (let t = 0; t < c.prob.length; t++) expect(c.prob[t]).toBeCloseTo(d.prob[t], 5);
       expect(Array.from(c.prob)).not.toEqual(Array.from(a.prob));
       // Two pages in flight at once on two workers: the second gets a buffer of its own.
-      const two = await RecognitionLanes.start(rt, models.createModel(rt, bytes, 1, new models.ModelClock()), bytes, 2);
+      const two = await start(2);
       try {
         expect(two.size).toBe(3);
         const [p, q, r] = await Promise.all([two.read(image, job), two.read(inverted, job), two.read(inverted, job)]);
@@ -48,6 +54,13 @@ describe("recognition lanes", () => {
         expect(Array.from(q.best)).toEqual(Array.from(c.best));
         for (let t = 0; t < c.prob.length; t++) expect(q.prob[t]).toBeCloseTo(r.prob[t], 5);
         for (let t = 0; t < a.prob.length; t++) expect(p.prob[t]).toBeCloseTo(a.prob[t], 5);
+        // A batch of directions, classified on both workers and on the main thread at once.
+        const quads = [quad, [quad[2], quad[3], quad[0], quad[1]] as Quad];
+        const [u, ...others] = await Promise.all([two.classify(image, quads), two.classify(image, quads), two.classify(image, quads)]);
+        expect(u.length).toBe(2);
+        expect(Array.from(u).every((x) => x >= 0 && x <= 1)).toBe(true);
+        for (const v of others) for (let k = 0; k < 2; k++) expect(v[k]).toBeCloseTo(u[k], 5);
+        expect(Math.abs(u[0] - u[1])).toBeGreaterThan(1e-3);
       } finally {
         await two.close();
       }

@@ -7,6 +7,7 @@ import type { RgbImage } from "../../types.js";
 import type { Quad } from "./geometry.js";
 import { quadSize } from "./geometry.js";
 import { sampleQuad, SYMMETRIC } from "./image.js";
+import type { RecognitionLanes } from "./lanes.js";
 import { runModel, type Model, type Runtime } from "./models.js";
 
 export const CLS_HEIGHT = 48;
@@ -18,27 +19,29 @@ export interface Direction {
   flipped: number;
 }
 
-/** Classifies each quad (read in the quad's own corner order) as upright or upside down. */
-export async function classify(
-  rt: Runtime,
-  model: Model,
-  image: RgbImage,
-  quads: readonly Quad[],
-  signal?: AbortSignal,
-): Promise<Direction[]> {
-  const results: Direction[] = [];
-  const plane = CLS_HEIGHT * CLS_WIDTH;
+/**
+ * Classifies each quad (read in the quad's own corner order) as upright or upside down, in
+ * batches spread over the lanes.
+ */
+export async function classify(lanes: RecognitionLanes, image: RgbImage, quads: readonly Quad[], signal?: AbortSignal): Promise<Direction[]> {
+  const batches: Promise<Float32Array>[] = [];
   for (let start = 0; start < quads.length; start += BATCH) {
     signal?.throwIfAborted();
-    const batch = quads.slice(start, start + BATCH);
-    const data = new Float32Array(batch.length * 3 * plane);
-    batch.forEach((quad, i) => {
-      const { width, height } = quadSize(quad);
-      const w = Math.max(1, Math.min(CLS_WIDTH, Math.ceil((CLS_HEIGHT * width) / Math.max(1, height))));
-      sampleQuad(image, quad, w, CLS_HEIGHT, SYMMETRIC, data.subarray(i * 3 * plane, (i + 1) * 3 * plane), CLS_WIDTH, { linear: true });
-    });
-    const out = await runModel(rt, model, data, [batch.length, 3, CLS_HEIGHT, CLS_WIDTH]);
-    for (let i = 0; i < batch.length; i++) results.push({ flipped: out.data[i * 2 + 1] });
+    batches.push(lanes.classify(image, quads.slice(start, start + BATCH)));
   }
-  return results;
+  const flipped = await Promise.all(batches);
+  return flipped.flatMap((batch) => Array.from(batch, (p) => ({ flipped: p })));
+}
+
+/** One batch on one lane: each quad's probability of being upside down. */
+export async function classifyBatch(rt: Runtime, model: Model, image: RgbImage, quads: readonly Quad[]): Promise<Float32Array<ArrayBuffer>> {
+  const plane = CLS_HEIGHT * CLS_WIDTH;
+  const data = new Float32Array(quads.length * 3 * plane);
+  quads.forEach((quad, i) => {
+    const { width, height } = quadSize(quad);
+    const w = Math.max(1, Math.min(CLS_WIDTH, Math.ceil((CLS_HEIGHT * width) / Math.max(1, height))));
+    sampleQuad(image, quad, w, CLS_HEIGHT, SYMMETRIC, data.subarray(i * 3 * plane, (i + 1) * 3 * plane), CLS_WIDTH, { linear: true });
+  });
+  const out = await runModel(rt, model, data, [quads.length, 3, CLS_HEIGHT, CLS_WIDTH]);
+  return Float32Array.from(quads, (_, i) => out.data[i * 2 + 1]);
 }

@@ -66,7 +66,7 @@ const SIDEWAYS_SAMPLE = 16;
 export interface PpocrModels {
   runtime: Runtime;
   detection: Model;
-  classifier: Model;
+  /** The direction classifier and the recogniser, on the main thread and the worker lanes. */
   recognition: RecognitionLanes;
   characters: string[];
   clock: ModelClock;
@@ -100,7 +100,7 @@ export class PpocrEngine implements Engine {
     const m = this.models;
     this.models = undefined;
     if (!m) return;
-    await Promise.allSettled([m.detection.session.release(), m.classifier.session.release(), m.recognition.close()]);
+    await Promise.allSettled([m.detection.session.release(), m.recognition.close()]);
   }
 
   async recognize(page: Page, options: RecognizeOptions = {}): Promise<EngineResult> {
@@ -139,7 +139,7 @@ export class PpocrEngine implements Engine {
         .sort((a, b) => quadSize(b).height - quadSize(a).height)
         .slice(0, SIDEWAYS_SAMPLE);
       const dirs = await timed("classifyMs", () =>
-        classify(rt, m.classifier, original, vertical.map((q) => turnQuad(q, 1)), signal),
+        classify(m.recognition, original, vertical.map((q) => turnQuad(q, 1)), signal),
       );
       const turn = sidewaysRotation(dirs.map((d, i) => ({ flipped: d.flipped, weight: quadSize(vertical[i]).height })));
       const turned = rotateImage(original, turn);
@@ -158,7 +158,7 @@ export class PpocrEngine implements Engine {
     // Crops in reading order: tall boxes are read turned 90° counter-clockwise, as PaddleOCR does.
     let crops = quads.map((q) => (boxShape(q) === "vertical" ? turnQuad(q, 1) : q));
     signal?.throwIfAborted();
-    let dirs = await timed("classifyMs", () => classify(rt, m.classifier, image, crops, signal));
+    let dirs = await timed("classifyMs", () => classify(m.recognition, image, crops, signal));
 
     // An upside-down page: most lines read as flipped.
     if (rotation === 0) {

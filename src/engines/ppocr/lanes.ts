@@ -13,13 +13,20 @@ import type { RgbImage } from "../../types.js";
 import { greedyPath, type GreedyPath } from "./ctc.js";
 import type { Quad } from "./geometry.js";
 import { sampleQuad, SYMMETRIC } from "./image.js";
+import { classifyBatch } from "./classify.js";
 import { BEST_OUTPUT, PROB_OUTPUT } from "./greedy-head.js";
 import type { Model, Runtime } from "./models.js";
 
-/** What a worker lane is started with. */
+/** What a worker lane is started with: the models' ONNX bytes (the recogniser's rewritten). */
 export interface LaneSetup {
-  /** The recogniser's ONNX bytes (already folded). */
-  model: Uint8Array;
+  recognizer: Uint8Array;
+  classifier: Uint8Array;
+}
+
+/** The main thread's sessions of the same models. */
+export interface LaneModels {
+  recognizer: Model;
+  classifier: Model;
 }
 
 /** One line crop to read: the region inside `quad`, sampled `width` wide at the model's height. */
@@ -31,16 +38,26 @@ export interface CropJob {
   height: number;
 }
 
+/** A lane's work: read one line crop, or classify a batch of them (up or upside down). */
+export type LaneJob = { kind: "read"; crop: CropJob } | { kind: "classify"; quads: Quad[] };
+
+/** What a job gives back: the crop's greedy CTC path, or each quad's probability of being flipped. */
+export type LaneResult = GreedyPath | { flipped: Float32Array<ArrayBuffer> };
+
 export interface LaneRequest {
   id: number;
-  job: CropJob;
+  job: LaneJob;
   /** The page, when it is not the one this lane last read from (its bytes in shared memory). */
   image?: RgbImage;
 }
 
-export type LaneReply =
-  | { id: number; best: Int32Array<ArrayBuffer>; prob: Float32Array<ArrayBuffer>; error?: undefined }
-  | { id: number; error: string };
+export type LaneReply = { id: number; result: LaneResult; error?: undefined } | { id: number; error: string };
+
+/** Does one job with the given sessions: what every lane, main or worker, does. */
+export function runJob(rt: Runtime, models: LaneModels, image: RgbImage, job: LaneJob): Promise<LaneResult> {
+  if (job.kind === "read") return readCrop(rt, models.recognizer, image, job.crop);
+  return classifyBatch(rt, models.classifier, image, job.quads).then((flipped) => ({ flipped }));
+}
 
 /** Samples one crop, runs the recogniser on it and takes its greedy CTC path: what every lane does. */
 export async function readCrop(rt: Runtime, model: Model, image: RgbImage, job: CropJob): Promise<GreedyPath> {
@@ -97,7 +114,7 @@ export function workerScript(): URL | undefined {
 }
 
 interface Pending {
-  resolve: (path: GreedyPath) => void;
+  resolve: (result: LaneResult) => void;
   reject: (error: Error) => void;
 }
 
@@ -116,7 +133,7 @@ class WorkerLane {
       this.pending.delete(reply.id);
       if (!this.pending.size) worker.unref();
       if (reply.error !== undefined) p.reject(new Error(reply.error));
-      else p.resolve({ best: reply.best, prob: reply.prob });
+      else p.resolve(reply.result);
     });
     const fail = (error: Error) => {
       this.dead ??= error;
@@ -146,8 +163,8 @@ class WorkerLane {
     });
   }
 
-  /** Reads a crop of `page`, a page in shared memory. */
-  read(page: RgbImage, job: CropJob): Promise<GreedyPath> {
+  /** Does a job on `page`, a page in shared memory. */
+  run(page: RgbImage, job: LaneJob): Promise<LaneResult> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     const request: LaneRequest = { id, job, image: page === this.page ? undefined : page };
@@ -172,27 +189,37 @@ export class RecognitionLanes {
 
   private constructor(
     private readonly rt: Runtime,
-    private readonly main: Model,
+    private readonly main: LaneModels,
     private readonly workers: WorkerLane[],
   ) {
     this.idle = [...workers, "main"];
   }
 
   /**
-   * Starts `workers` worker lanes on `model` while the main session loads. A lane that fails to
+   * Starts `workers` worker lanes on `setup` while the main sessions load. A lane that fails to
    * start is left out (the page is still read, on fewer lanes); so are all when the compiled
    * worker script is missing.
    */
-  static async start(rt: Runtime, main: Promise<Model>, model: Uint8Array, workers: number): Promise<RecognitionLanes> {
+  static async start(
+    rt: Runtime,
+    main: { recognizer: Promise<Model>; classifier: Promise<Model> },
+    setup: LaneSetup,
+    workers: number,
+  ): Promise<RecognitionLanes> {
     const script = workerScript();
-    const starting = script ? Array.from({ length: Math.max(0, workers) }, () => WorkerLane.start(script, { model })) : [];
-    const [[mainModel], started] = await Promise.all([Promise.allSettled([main]), Promise.allSettled(starting)]);
+    const starting = script ? Array.from({ length: Math.max(0, workers) }, () => WorkerLane.start(script, setup)) : [];
+    const [models, started] = await Promise.all([Promise.allSettled([main.recognizer, main.classifier]), Promise.allSettled(starting)]);
     const lanes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-    if (mainModel.status === "rejected") {
-      await Promise.allSettled(lanes.map((l) => l.close()));
-      throw mainModel.reason;
+    const [rec, cls] = models;
+    if (rec.status === "rejected" || cls.status === "rejected") {
+      await Promise.allSettled([
+        ...lanes.map((l) => l.close()),
+        rec.status === "fulfilled" && rec.value.session.release(),
+        cls.status === "fulfilled" && cls.value.session.release(),
+      ]);
+      throw rec.status === "rejected" ? rec.reason : (cls as PromiseRejectedResult).reason;
     }
-    return new RecognitionLanes(rt, mainModel.value, lanes);
+    return new RecognitionLanes(rt, { recognizer: rec.value, classifier: cls.value }, lanes);
   }
 
   /** How many crops can be in flight at once. */
@@ -201,29 +228,38 @@ export class RecognitionLanes {
   }
 
   /** Reads one crop of `image` on the first free lane. */
-  async read(image: RgbImage, job: CropJob): Promise<GreedyPath> {
+  async read(image: RgbImage, crop: CropJob): Promise<GreedyPath> {
+    const result = await this.run(image, { kind: "read", crop });
+    if (!("best" in result)) throw new Error("recognition lane: a crop came back without its path");
+    return result;
+  }
+
+  /** Classifies a batch of crops of `image` on the first free lane: each one's probability of being upside down. */
+  async classify(image: RgbImage, quads: Quad[]): Promise<Float32Array> {
+    const result = await this.run(image, { kind: "classify", quads });
+    if (!("flipped" in result)) throw new Error("recognition lane: a batch came back without its directions");
+    return result.flipped;
+  }
+
+  private async run(image: RgbImage, job: LaneJob): Promise<LaneResult> {
     const lane = await this.acquire();
     try {
       if (lane !== "main") {
         const { page, release } = this.shared.acquire(image);
         try {
-          return await this.main.clock.time(() => lane.read(page, job));
+          return await this.main.recognizer.clock.time(() => lane.run(page, job));
         } catch (error) {
-          // A thread that died takes no more crops; this one is read here instead.
+          // A thread that died takes no more work; this job is done here instead.
           if (!lane.dead) throw error;
-          return await this.readHere(image, job);
+          return await runJob(this.rt, this.main, image, job);
         } finally {
           release();
         }
       }
-      return await this.readHere(image, job);
+      return await runJob(this.rt, this.main, image, job);
     } finally {
       this.release(lane);
     }
-  }
-
-  private readHere(image: RgbImage, job: CropJob): Promise<GreedyPath> {
-    return readCrop(this.rt, this.main, image, job);
   }
 
   private acquire(): Promise<WorkerLane | "main"> {
@@ -241,6 +277,6 @@ export class RecognitionLanes {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.workers.map((w) => w.close()), this.main.session.release()]);
+    await Promise.allSettled([...this.workers.map((w) => w.close()), this.main.recognizer.session.release(), this.main.classifier.session.release()]);
   }
 }

@@ -1,12 +1,12 @@
 /**
- * A recognition lane in a worker thread: its own ONNX Runtime session (one thread) on the
- * recogniser's bytes; it samples each crop from the page it was last sent and answers with the
- * crop's greedy CTC path. onnxruntime-node's `run`
- * blocks the thread that calls it, so a second core can only be used from a second thread.
+ * A lane in a worker thread: its own single-thread ONNX Runtime sessions of the recogniser and
+ * the direction classifier. It samples its crops from the page it was last sent and answers with
+ * a crop's greedy CTC path or a batch's directions. onnxruntime-node's `run` blocks the thread that
+ * calls it, so a second core can only be used from a second thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { RgbImage } from "../../types.js";
-import { readCrop, type LaneReply, type LaneRequest, type LaneSetup } from "./lanes.js";
+import { runJob, type LaneReply, type LaneRequest, type LaneSetup } from "./lanes.js";
 import { createModel, loadRuntime, ModelClock } from "./models.js";
 
 const setup = workerData as LaneSetup;
@@ -15,7 +15,8 @@ if (!port) throw new Error("rec-worker.js runs only as a worker thread");
 
 const rt = await loadRuntime();
 // The main thread keeps the engine's clock; this one only satisfies the Model shape.
-const model = await createModel(rt, setup.model, 1, new ModelClock());
+const clock = new ModelClock();
+const [recognizer, classifier] = await Promise.all([createModel(rt, setup.recognizer, 1, clock), createModel(rt, setup.classifier, 1, clock)]);
 
 let page: RgbImage | undefined;
 
@@ -23,9 +24,9 @@ port.on("message", async (req: LaneRequest) => {
   try {
     if (req.image) page = req.image;
     if (!page) throw new Error("recognition worker: a crop came before its page");
-    const path = await readCrop(rt, model, page, req.job);
-    const reply: LaneReply = { id: req.id, best: path.best, prob: path.prob };
-    port.postMessage(reply, [path.best.buffer, path.prob.buffer]);
+    const result = await runJob(rt, { recognizer, classifier }, page, req.job);
+    const reply: LaneReply = { id: req.id, result };
+    port.postMessage(reply, "best" in result ? [result.best.buffer, result.prob.buffer] : [result.flipped.buffer]);
   } catch (error) {
     const reply: LaneReply = { id: req.id, error: error instanceof Error ? error.message : String(error) };
     port.postMessage(reply);
