@@ -7,20 +7,11 @@ import type { onnx as OnnxTypes } from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { foldAffine } from "../src/engines/ppocr/fold.js";
 import { locateModels } from "../src/engines/ppocr/models.js";
+import { noise } from "./helpers/noise.js";
 
 const { onnx } = onnxProto;
 const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, logSeverityLevel: 3 };
 
-/** Deterministic values in [-1, 1). */
-function noise(n: number, seed = 7): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 async function run(model: Uint8Array, dims: number[], data: Float32Array): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(model, options);

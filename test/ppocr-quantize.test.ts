@@ -6,18 +6,10 @@ import type { onnx as OnnxTypes } from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { rewriteModel } from "../src/engines/ppocr/graph.js";
 import { quantizePointwise, weightRange } from "../src/engines/ppocr/quantize.js";
+import { noise } from "./helpers/noise.js";
 
 const { onnx } = onnxProto;
 
-function noise(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 interface ConvSpec {
   cout: number;
