@@ -1,6 +1,7 @@
 /**
- * Recognition lanes: the recogniser's session on the main thread plus sessions in worker threads,
- * so that a page's line crops are read on all cores at once. onnxruntime-node runs a model on the
+ * Recognition lanes: sessions of the recogniser and the direction classifier on the main thread
+ * plus sessions in worker threads, so that a page's line crops are classified and read on all
+ * cores at once. onnxruntime-node runs a model on the
  * thread that calls it, and one session's intra-op threads barely help on crops this small
  * (a 320-px crop: 1 thread 19 ms, 2 threads 11–14 ms), while two single-thread sessions read two
  * crops in the time of one. Each lane also samples its own crops from the page (shared with the
