@@ -16,7 +16,7 @@ import type { Quad } from "./geometry.js";
 import { sampleQuad, SYMMETRIC } from "./image.js";
 import { classifyBatch } from "./classify.js";
 import { BEST_OUTPUT, PROB_OUTPUT } from "./greedy-head.js";
-import type { Model, Runtime } from "./models.js";
+import { runSession, type Model, type Runtime } from "./models.js";
 
 /** What a worker lane is started with: the models' ONNX bytes (the recogniser's rewritten). */
 export interface LaneSetup {
@@ -64,8 +64,7 @@ export function runJob(rt: Runtime, models: LaneModels, image: RgbImage, job: La
 export async function readCrop(rt: Runtime, model: Model, image: RgbImage, job: CropJob): Promise<GreedyPath> {
   const data = new Float32Array(3 * job.height * job.tensorWidth);
   sampleQuad(image, job.quad, job.width, job.height, SYMMETRIC, data, job.tensorWidth);
-  const input = new rt.Tensor("float32", data, [1, 3, job.height, job.tensorWidth]);
-  const out = await model.clock.time(() => model.session.run({ [model.input]: input }));
+  const out = await runSession(rt, model, data, [1, 3, job.height, job.tensorWidth]);
   const best = out[BEST_OUTPUT]?.data;
   const prob = out[PROB_OUTPUT]?.data;
   if (best instanceof BigInt64Array && prob instanceof Float32Array) return { best: Int32Array.from(best, Number), prob: Float32Array.from(prob) };

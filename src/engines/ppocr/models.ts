@@ -140,6 +140,12 @@ export async function recognizerModel(file: string, int8: boolean): Promise<Uint
   }
 }
 
+/** Runs a single-input model on an NCHW float tensor, on the engine's clock; all its outputs. */
+export function runSession(rt: Runtime, model: Model, data: Float32Array, dims: readonly number[]): Promise<InferenceSession.ReturnType> {
+  const input = new rt.Tensor("float32", data, dims);
+  return model.clock.time(() => model.session.run({ [model.input]: input }));
+}
+
 /** Runs a single-input, single-output model on an NCHW float tensor. */
 export async function runModel(
   rt: Runtime,
@@ -147,8 +153,7 @@ export async function runModel(
   data: Float32Array,
   dims: readonly number[],
 ): Promise<{ data: Float32Array; dims: readonly number[] }> {
-  const input = new rt.Tensor("float32", data, dims);
-  const result = await model.clock.time(() => model.session.run({ [model.input]: input }));
+  const result = await runSession(rt, model, data, dims);
   const out = result[model.output];
   if (!out || !(out.data instanceof Float32Array)) throw new Error(`model output ${model.output} is not float32`);
   return { data: out.data, dims: out.dims };
