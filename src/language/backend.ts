@@ -1,7 +1,8 @@
 /**
- * The n-gram detector behind the letter rules. Only this file knows which package it is, and it
- * is imported lazily: its n-gram tables take a while to load and must not slow down `--help`.
+ * The n-gram detector behind the letter rules. Only this file and eld-table.ts (which reads its
+ * table) know which package it is. The table loads on first use, never for `--help`.
  */
+import { loadCompactEld, type EldInstance } from "./eld-table.js";
 import { malayOrIndonesian } from "./rules.js";
 
 /** One candidate language and the detector's score for it, higher is better. */
@@ -52,19 +53,21 @@ export function loadDefaultBackend(): Promise<NgramBackend> {
   return loading;
 }
 
-interface EldResult {
-  language: string;
-  getScores(): Record<string, number>;
-}
-
-interface EldInstance {
-  detect(text: string): EldResult;
-  info(): { Languages: Record<number, string> };
+/**
+ * ELD's detector on its medium table, read compactly (eld-table.ts). Should ELD's files move in
+ * some later release, its own entry still works, at the old cost in memory and load time.
+ */
+async function loadEldMedium(): Promise<EldInstance> {
+  try {
+    return await loadCompactEld("medium");
+  } catch {
+    const module: { eld: EldInstance } = await import("eld/medium");
+    return module.eld;
+  }
 }
 
 async function loadEld(): Promise<NgramBackend> {
-  const module: { eld: EldInstance } = await import("eld/medium");
-  const eld = module.eld;
+  const eld = await loadEldMedium();
   const languages = new Set(Object.values(eld.info().Languages));
   return {
     name: "eld",
