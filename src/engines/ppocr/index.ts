@@ -48,6 +48,7 @@ function settingsFrom(options: EngineOptions): PpocrSettings {
   const db = { ...s.db };
   if (typeof options.unclipRatio === "number" && options.unclipRatio > 0) db.unclipRatio = options.unclipRatio;
   if (typeof options.boxThresh === "number") db.boxThresh = options.boxThresh;
+  if (options.boxScore === "rect" || options.boxScore === "region") db.boxScore = options.boxScore;
   if (typeof options.detThresh === "number") db.thresh = options.detThresh;
   s.db = db;
   if (typeof options.padX === "number") s.padX = options.padX;
