@@ -56,13 +56,8 @@ function foldBackward(g: Graph): number {
       if (!next || (next.opType !== "Mul" && next.opType !== "Add") || g.variableInput(next) !== out) break;
       const k = g.constantInput(next);
       if (!k || (k.length !== 1 && k.length !== cout)) break;
-      for (let c = 0; c < cout; c++) {
-        const kc = k.length === 1 ? k[0] : k[c];
-        if (next.opType === "Mul") {
-          for (let j = 0; j < per; j++) w[c * per + j] *= kc;
-          b[c] *= kc;
-        } else b[c] += kc;
-      }
+      if (next.opType === "Mul") scaleOutputs(w, b, k, cout, per);
+      else for (let c = 0; c < cout; c++) b[c] += k.length === 1 ? k[0] : k[c];
       drop.add(next);
       out = next.output?.[0] ?? out;
       changed = true;
@@ -145,21 +140,7 @@ function foldForward(g: Graph): number {
     const [cout, cin] = dims;
     const channels = cin * group;
     if ((scale.length !== 1 && scale.length !== channels) || (bias.length !== 1 && bias.length !== channels)) continue;
-    const kernel = w.length / (cout * cin);
-    const outPerGroup = cout / group;
-    for (let co = 0; co < cout; co++) {
-      const gi = Math.floor(co / outPerGroup);
-      for (let ci = 0; ci < cin; ci++) {
-        const c = gi * cin + ci;
-        const sc = scale.length === 1 ? scale[0] : scale[c];
-        const bc = bias.length === 1 ? bias[0] : bias[c];
-        for (let k = 0; k < kernel; k++) {
-          const idx = (co * cin + ci) * kernel + k;
-          b[co] += w[idx] * bc;
-          w[idx] *= sc;
-        }
-      }
-    }
+    foldIntoInputs(w, b, scale, bias, cout, cin, group, w.length / (cout * cin));
     g.setConvParams(conv, w, b, dims);
     conv.input = [inner, ...(conv.input ?? []).slice(1)];
     if (add) drop.add(add);
@@ -168,4 +149,43 @@ function foldForward(g: Graph): number {
   }
   g.remove(drop);
   return folded;
+}
+
+// The weight loops live in small functions of their own: inside the passes' long bodies V8 ran
+// them unoptimised on a cold start (fold 300 ms of a 1.2 s model load; 60 ms once optimised).
+
+/** Output channel c of a Conv times k[c] (or the one k): weights and bias. */
+function scaleOutputs(w: Float32Array, b: Float32Array, k: Float32Array, cout: number, per: number): void {
+  for (let c = 0; c < cout; c++) {
+    const kc = k.length === 1 ? k[0] : k[c];
+    const row = c * per;
+    for (let j = 0; j < per; j++) w[row + j] *= kc;
+    b[c] *= kc;
+  }
+}
+
+/** A Conv reading x·scale + bias instead of x: weights scaled per input channel, bias + w·bias. */
+function foldIntoInputs(
+  w: Float32Array,
+  b: Float32Array,
+  scale: Float32Array,
+  bias: Float32Array,
+  cout: number,
+  cin: number,
+  group: number,
+  kernel: number,
+): void {
+  const outPerGroup = cout / group;
+  for (let co = 0; co < cout; co++) {
+    const base = Math.floor(co / outPerGroup) * cin;
+    for (let ci = 0; ci < cin; ci++) {
+      const sc = scale.length === 1 ? scale[0] : scale[base + ci];
+      const bc = bias.length === 1 ? bias[0] : bias[base + ci];
+      const row = (co * cin + ci) * kernel;
+      for (let k = 0; k < kernel; k++) {
+        b[co] += w[row + k] * bc;
+        w[row + k] *= sc;
+      }
+    }
+  }
 }
