@@ -70,7 +70,10 @@ describe("quantizePointwise", () => {
     const model = convModel(spec);
     const data = noise(128 * 24, 11).map((v) => v * 3);
     const want = await run(model, data, 128);
-    for (const range of [127, 63]) {
+    // 8-bit weights only where this CPU gets them: ONNX Runtime's AVX2 kernel adds pairs of u8·s8
+    // products in 16 bits, which 8-bit weights saturate (0.22 relative error here), and which is
+    // why weightRange() gives 7 bits there.
+    for (const range of weightRange() === 127 ? [127, 63] : [63]) {
       const { bytes, count } = quantized(model, range);
       expect(count).toBe(1);
       const ops = onnx.ModelProto.decode(bytes).graph?.node?.map((n) => n.opType);
@@ -97,6 +100,14 @@ describe("quantizePointwise", () => {
       expect(count, JSON.stringify(spec)).toBe(0);
       expect(onnx.ModelProto.decode(bytes).opsetImport?.map((o) => o.domain)).toEqual([""]);
     }
+  });
+});
+
+describe("ppocr's default precision", () => {
+  it("is int8 where 8-bit weights run unsaturated, fp32 where they would need 7 bits", async () => {
+    const { defaultDtype } = await import("../src/engines/ppocr/index.js");
+    expect(defaultDtype(127)).toBe("int8");
+    expect(defaultDtype(63)).toBe("fp32");
   });
 });
 
@@ -128,12 +139,14 @@ describe("ppocr's result-cache identity", () => {
     const { ppocr } = await import("../src/engines/ppocr/index.js");
     const { engineIdentity } = await import("../src/cache/key.js");
     const key = async (options: Record<string, unknown>) => JSON.stringify(await engineIdentity(ppocr, options));
-    const base = await key({});
-    expect(await key({ dtype: "int8" })).toBe(base);
-    expect(await key({ threads: 1 })).toBe(base);
+    const base = await key({ dtype: "int8" });
+    expect(await key({ threads: 1, dtype: "int8" })).toBe(base);
     expect(await key({ dtype: "fp32" })).not.toBe(base);
-    expect(await key({ padX: 0.3 })).not.toBe(base);
+    expect(await key({ padX: 0.3, dtype: "int8" })).not.toBe(base);
     expect(base).toContain('"dtype":"int8"');
+    // No --dtype: the precision this CPU gets by default, keyed as if it had been asked for.
+    const { defaultDtype } = await import("../src/engines/ppocr/index.js");
+    expect(await key({})).toBe(await key({ dtype: defaultDtype() }));
     await expect(engineIdentity(ppocr, { dtype: "q4" })).rejects.toThrow(/ppocr: --dtype q4/);
   });
 });

@@ -126,7 +126,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .option("--skip-existing", "with -o DIR/: leave out inputs whose output file is already there, without opening them")
     .option("--model <dir|repo-id>", "qwen: a model directory or a pulled hub repo (default onnx-community/Qwen3-VL-2B-Instruct-ONNX); ppocr: a directory with its ONNX files; openai: the served model's name")
     .option("--model-dir <dir>", "where pulled models are kept (default: $QWEN_OCR_HOME/models, else the user cache)")
-    .option("--dtype <dtype>", "qwen precision: q4f16, q4, fp16 or fp32 (default: the best one installed for the device); ppocr: int8 (default) or fp32")
+    .option("--dtype <dtype>", "qwen precision: q4f16, q4, fp16 or fp32 (default: the best one installed for the device); ppocr: int8 or fp32 (default: int8 on CPUs with int8 dot products — AVX-512 VNNI, AVX-VNNI, Arm — else fp32)")
     .addOption(new Option("--device <device>", "qwen: where to run; auto tries cuda, then webgpu, then cpu").choices(["auto", "cpu", "cuda", "webgpu"]).default("auto"))
     .option("--max-new-tokens <n>", "qwen, openai: most tokens generated per page (default 2048)", positiveInt("--max-new-tokens"))
     .option("--max-pixels <n>", "qwen, openai: pixel budget per page image (default 1310720: 1280 visual tokens)", positiveInt("--max-pixels"))
