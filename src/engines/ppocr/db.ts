@@ -157,11 +157,6 @@ export function polygonMean(map: ProbMap, polygon: readonly Point[]): number {
   return count > 0 ? sum / count : 0;
 }
 
-/** Mean of the map inside a convex quad: PaddleOCR's "fast" score of a box. */
-export function quadMean(map: ProbMap, quad: Quad): number {
-  return polygonMean(map, quad);
-}
-
 /** Grows a rectangle by PaddleOCR's unclip distance (area × ratio / perimeter) on every side. */
 export function unclipRect(rect: RotatedRect, ratio: number): RotatedRect {
   const perimeter = 2 * (rect.width + rect.height);
@@ -177,9 +172,11 @@ export function boxesFromMap(map: ProbMap, params: DbParams = DEFAULT_DB_PARAMS)
   }
   const boxes: DbBox[] = [];
   for (const points of regions) {
-    const rect = minAreaRect(points);
+    // The hull once: the rectangle is fitted to it, and "region" scores inside it.
+    const hull = convexHull(points);
+    const rect = minAreaRect(hull);
     if (Math.min(rect.width, rect.height) < params.minSize) continue;
-    const score = params.boxScore === "region" ? polygonMean(map, convexHull(points)) : quadMean(map, rectCorners(rect));
+    const score = polygonMean(map, params.boxScore === "region" ? hull : rectCorners(rect));
     if (score < params.boxThresh) continue;
     const grown = unclipRect(rect, params.unclipRatio);
     if (Math.min(grown.width, grown.height) < params.minSize + 2) continue;
