@@ -30,12 +30,21 @@ export function weightRange(arch: string = os.arch(), cpuinfo: () => string = re
   return /\b(avx512_vnni|avx_vnni)\b/.test(cpuinfo()) ? 127 : 63;
 }
 
+let cpuinfoText: string | undefined;
+
+/**
+ * /proc/cpuinfo, read once a process: the default precision, the cache key and the quantizer all
+ * ask for the weight range.
+ */
 function readCpuinfo(): string {
-  try {
-    return readFileSync("/proc/cpuinfo", "utf8");
-  } catch {
-    return ""; // not Linux: assume the cautious range
+  if (cpuinfoText === undefined) {
+    try {
+      cpuinfoText = readFileSync("/proc/cpuinfo", "utf8");
+    } catch {
+      cpuinfoText = ""; // not Linux: assume the cautious range
+    }
   }
+  return cpuinfoText;
 }
 
 /** Rewrites the wide 1×1 convolutions as int8 matrix products; returns how many. */
