@@ -269,4 +269,6 @@ export enum ExitCode {
   Internal = 70,
   /** Interrupted by SIGINT after flushing finished pages. */
   Interrupted = 130,
+  /** The reader of stdout went away (`| head`): work stops and the exit is quiet, as for a process killed by SIGPIPE. */
+  BrokenPipe = 141,
 }

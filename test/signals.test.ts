@@ -80,3 +80,25 @@ describe("SIGINT (the built CLI)", () => {
     expect(e.calls().length).toBe(1 + 8);
   });
 });
+
+describe("a reader that stops early (`| head`)", () => {
+  it("stops reading pages and exits 141 quietly when stdout is closed", async () => {
+    const e = env(100);
+    const run = start(["scan", pdf, "--plugin", PLUGIN, "-e", "count", "-f", "jsonl"], { env: e.env });
+    await run.lines(1);
+    run.child.stdout.destroy();
+    const { code, stderr } = await run.done;
+    expect(code).toBe(141);
+    expect(stderr).toBe("");
+    // It stopped: the remaining pages were not read into a closed pipe.
+    expect(e.calls().length).toBeLessThan(8);
+  });
+
+  it("--help into a closed pipe: exit 141, no stack trace", async () => {
+    const run = start(["scan", "--help"]);
+    run.child.stdout.destroy();
+    const { code, stderr } = await run.done;
+    expect(code).toBe(141);
+    expect(stderr).toBe("");
+  });
+});

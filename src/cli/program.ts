@@ -312,6 +312,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stderr.write(`qwen-ocr: ${err.message}\n`);
       return err.exitCode;
     }
+    if (isBrokenPipe(err)) return ExitCode.BrokenPipe;
     throw err;
   }
+}
+
+/** A write to a pipe whose reader has gone (`qwen-ocr scan … | head`): not a failure of qwen-ocr. */
+export function isBrokenPipe(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "EPIPE";
 }

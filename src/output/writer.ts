@@ -54,6 +54,9 @@ export async function isDirectoryTarget(output: string): Promise<boolean> {
 }
 
 async function writeChunk(stream: Writable, chunk: string): Promise<void> {
+  // A stream that failed (a closed pipe) takes further writes without complaint: stop the run instead
+  // of reading the remaining inputs into nowhere.
+  if (stream.errored) throw stream.errored;
   if (!chunk) return;
   if (!stream.write(chunk)) await once(stream, "drain");
 }
