@@ -25,6 +25,7 @@ import type { RecognitionLanes } from "./lanes.js";
 import type { Model, ModelClock, Runtime } from "./models.js";
 import { boxShape, flippedShare, FLIP_PAGE_SHARE, isSideways, rotateQuad, sidewaysRotation, type Vote } from "./orientation.js";
 import { recognizeQuad } from "./recognize.js";
+import { dropRedInk, hasRedInk, redOnlyLines, restoreLines } from "./red-ink.js";
 import { cleanText } from "./text.js";
 
 export interface PpocrSettings {
@@ -45,6 +46,8 @@ export interface PpocrSettings {
   padY: number;
   recMinWidth: number;
   recExtra: number;
+  /** Drop red ink (stamps) out of pages that carry it, keeping lines printed in red (red-ink.ts). */
+  dropRed: boolean;
 }
 
 export const DEFAULT_SETTINGS: PpocrSettings = {
@@ -58,6 +61,7 @@ export const DEFAULT_SETTINGS: PpocrSettings = {
   padY: 0.2,
   recMinWidth: 0,
   recExtra: 0,
+  dropRed: true,
 };
 
 /** Most vertical boxes classified to tell 90° from 270°. */
@@ -107,7 +111,7 @@ export class PpocrEngine implements Engine {
     const m = this.models;
     if (!m) throw new OcrError("engine_failed", "the ppocr engine was closed");
     const { signal } = options;
-    const original = page.image;
+    let original = page.image;
     if (original.data.length !== original.width * original.height * 3 || original.width < 1 || original.height < 1) {
       throw new OcrError("engine_failed", `page bitmap is not ${original.width}×${original.height} RGB`);
     }
@@ -127,9 +131,23 @@ export class PpocrEngine implements Engine {
     const warnings: string[] = [];
     signal?.throwIfAborted();
 
+    const limits = { maxSide: s.detMaxSide, maxPixels: s.detMaxPixels };
+    let quads = (await timed("detectMs", () => detect(rt, m.detection, original, limits, s.db))).boxes.map((b) => b.quad);
+
+    // A stamp over the text: read the page with its red ink dropped out, and lines printed in red
+    // from the original. Everything below reads from that page.
+    if (s.dropRed && quads.length && hasRedInk(original)) {
+      signal?.throwIfAborted();
+      const page = dropRedInk(original);
+      const after = (await timed("detectMs", () => detect(rt, m.detection, page, limits, s.db))).boxes.map((b) => b.quad);
+      const red = redOnlyLines(original, quads, after);
+      restoreLines(page, original, red, after);
+      original = page;
+      quads = [...after, ...red];
+    }
+
     let image: RgbImage = original;
     let rotation = 0;
-    let quads = (await timed("detectMs", () => detect(rt, m.detection, original, { maxSide: s.detMaxSide, maxPixels: s.detMaxPixels }, s.db))).boxes.map((b) => b.quad);
 
     // A page on its side: tell 90° from 270° with the classifier, then detect again upright.
     if (quads.length && isSideways(quads)) {
@@ -143,7 +161,7 @@ export class PpocrEngine implements Engine {
       );
       const turn = sidewaysRotation(dirs.map((d, i) => ({ flipped: d.flipped, weight: quadSize(vertical[i]).height })));
       const turned = rotateImage(original, turn);
-      const again = (await timed("detectMs", () => detect(rt, m.detection, turned, { maxSide: s.detMaxSide, maxPixels: s.detMaxPixels }, s.db))).boxes.map((b) => b.quad);
+      const again = (await timed("detectMs", () => detect(rt, m.detection, turned, limits, s.db))).boxes.map((b) => b.quad);
       if (again.length && !isSideways(again)) {
         image = turned;
         rotation = turn;

@@ -62,6 +62,7 @@ function settingsFrom(options: EngineOptions): PpocrSettings {
   if (typeof options.padY === "number") s.padY = options.padY;
   if (typeof options.recMinWidth === "number") s.recMinWidth = options.recMinWidth;
   if (typeof options.recExtra === "number") s.recExtra = options.recExtra;
+  if (typeof options.dropRed === "boolean") s.dropRed = options.dropRed;
   return s;
 }
 

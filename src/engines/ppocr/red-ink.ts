@@ -1,0 +1,169 @@
+/**
+ * Red ink: stamps ("PAID", a date, a company seal) printed over a receipt's or an invoice's text.
+ * The detector loses lines a stamp crosses and the recogniser reads the stamp's strokes as
+ * characters. Forms processing has long used colour dropout for this: in the red channel alone,
+ * red ink is as light as the paper while black, blue and purple ink stay dark. PP-OCR reads colour,
+ * so the dropout is done in colour: a reddish pixel becomes the grey of its red channel, lifted.
+ *
+ * Red text is text too (a red heading, a total printed in red): the page is also detected as it
+ * is, and lines found only there, in red ink, are put back from the original pixels.
+ */
+import type { RgbImage } from "../../types.js";
+import { quadBounds, type Quad } from "./geometry.js";
+
+/**
+ * How much redder than its other channels a pixel must be to be taken as (partly) red ink.
+ * Low on purpose: a stamp's anti-aliased and JPEG-smeared edges are only faintly red, and for a
+ * pixel that is barely tinted the change is as small as the tint.
+ */
+export const DROPOUT_MARGIN = 8;
+/**
+ * Red ink is darker than paper even in the red channel: a reddish pixel is lifted towards white in
+ * proportion to its redness, so a stamp leaves no grey ghost strokes for the detector to find,
+ * while the black ink a stamp covers (no redness) keeps its darkness.
+ */
+const LIFT = 0.25;
+/** A pixel that is plainly red ink: what decides whether a page has any. */
+const INK_MARGIN = 60;
+const INK_MIN_RED = 100;
+/** Share of a page's (sampled) pixels in plain red ink from which the page is treated. */
+export const RED_PAGE_SHARE = 0.0005;
+/** Share of a box's pixels in plain red ink from which a line found only on the original is red text. */
+export const RED_LINE_SHARE = 0.02;
+
+function plainRed(r: number, g: number, b: number): boolean {
+  return r >= INK_MIN_RED && r - (g > b ? g : b) > INK_MARGIN;
+}
+
+/** Whether a page carries red ink worth dropping (every 4th pixel of every 2nd row is looked at). */
+export function hasRedInk(image: RgbImage, share = RED_PAGE_SHARE): boolean {
+  const { data, width, height } = image;
+  let seen = 0;
+  let red = 0;
+  for (let y = 0; y < height; y += 2) {
+    let i = y * width * 3;
+    const end = i + width * 3;
+    for (; i < end; i += 12) {
+      seen++;
+      if (plainRed(data[i], data[i + 1], data[i + 2])) red++;
+    }
+  }
+  return seen > 0 && red / seen >= share;
+}
+
+/** A copy of the page with red ink dropped out: each reddish pixel set to the grey of its red channel, lifted by its redness. */
+export function dropRedInk(image: RgbImage, margin = DROPOUT_MARGIN): RgbImage {
+  const src = image.data;
+  const data = new Uint8Array(src.length);
+  for (let i = 0; i < src.length; i += 3) {
+    const r = src[i];
+    const g = src[i + 1];
+    const b = src[i + 2];
+    const redness = r - (g > b ? g : b);
+    if (redness > margin) {
+      const v = Math.min(255, r + LIFT * redness);
+      data[i] = v;
+      data[i + 1] = v;
+      data[i + 2] = v;
+    } else {
+      data[i] = r;
+      data[i + 1] = g;
+      data[i + 2] = b;
+    }
+  }
+  return { data, width: image.width, height: image.height };
+}
+
+interface Bounds {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+function clampBounds(b: Bounds, width: number, height: number): Bounds {
+  return {
+    left: Math.max(0, Math.floor(b.left)),
+    top: Math.max(0, Math.floor(b.top)),
+    right: Math.min(width, Math.ceil(b.right)),
+    bottom: Math.min(height, Math.ceil(b.bottom)),
+  };
+}
+
+/** Share of `box`'s bounds covered by the union of `others`' bounds (a grid count; boxes are few). */
+function coveredShare(box: Bounds, others: readonly Bounds[]): number {
+  const w = box.right - box.left;
+  const h = box.bottom - box.top;
+  if (w <= 0 || h <= 0) return 1;
+  const near = others.filter((o) => o.right > box.left && o.left < box.right && o.bottom > box.top && o.top < box.bottom);
+  if (!near.length) return 0;
+  const steps = 16;
+  let covered = 0;
+  for (let j = 0; j < steps; j++) {
+    const y = box.top + ((j + 0.5) * h) / steps;
+    for (let i = 0; i < steps * 2; i++) {
+      const x = box.left + ((i + 0.5) * w) / (steps * 2);
+      if (near.some((o) => x >= o.left && x < o.right && y >= o.top && y < o.bottom)) covered++;
+    }
+  }
+  return covered / (steps * steps * 2);
+}
+
+function redShareIn(image: RgbImage, b: Bounds): number {
+  const { data, width } = image;
+  let red = 0;
+  let all = 0;
+  for (let y = b.top; y < b.bottom; y++) {
+    for (let x = b.left; x < b.right; x++) {
+      const i = (y * width + x) * 3;
+      all++;
+      if (plainRed(data[i], data[i + 1], data[i + 2])) red++;
+    }
+  }
+  return all ? red / all : 0;
+}
+
+/**
+ * Lines of the original page that the dropped-out page lost: found on the original, mostly not
+ * overlapping any line found after dropout, and in red ink.
+ */
+export function redOnlyLines(original: RgbImage, found: readonly Quad[], foundAfterDropout: readonly Quad[]): Quad[] {
+  const after = foundAfterDropout.map(quadBounds);
+  return found.filter((q) => {
+    const b = clampBounds(quadBounds(q), original.width, original.height);
+    return coveredShare(b, after) < 0.5 && redShareIn(original, b) >= RED_LINE_SHARE;
+  });
+}
+
+/**
+ * Puts the original pixels back around each line in `quads` (its bounds grown by `grow` × its
+ * height, for the crop's margins), so that red text is read as printed; but not inside the lines
+ * in `keepClear` (found after dropout), which a large stamp's box may reach into.
+ */
+export function restoreLines(target: RgbImage, original: RgbImage, quads: readonly Quad[], keepClear: readonly Quad[] = [], grow = 0.3): void {
+  const { width, height } = original;
+  const clear = keepClear.map((q) => clampBounds(quadBounds(q), width, height));
+  for (const q of quads) {
+    const raw = quadBounds(q);
+    const m = (raw.bottom - raw.top) * grow;
+    const b = clampBounds({ left: raw.left - m, top: raw.top - m, right: raw.right + m, bottom: raw.bottom + m }, width, height);
+    const near = clear.filter((o) => o.right > b.left && o.left < b.right && o.bottom > b.top && o.top < b.bottom);
+    for (let y = b.top; y < b.bottom; y++) {
+      const row = near.filter((o) => y >= o.top && y < o.bottom);
+      let x = b.left;
+      while (x < b.right) {
+        const inside = row.find((o) => x >= o.left && x < o.right);
+        if (inside) {
+          x = inside.right;
+          continue;
+        }
+        // Up to the next cleared span on this row.
+        let end = b.right;
+        for (const o of row) if (o.left > x && o.left < end) end = o.left;
+        const start = (y * width + x) * 3;
+        target.data.set(original.data.subarray(start, start + (end - x) * 3), start);
+        x = end;
+      }
+    }
+  }
+}
