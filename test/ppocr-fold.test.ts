@@ -130,12 +130,12 @@ describe("foldAffine on a small graph", () => {
   });
 });
 
-describe("the greedy head (src/engines/ppocr/greedy-head.ts)", () => {
-  it("returns each step's best class and probability, as greedyPath finds them in the full output", async () => {
+describe("the CTC head (src/engines/ppocr/ctc-head.ts)", () => {
+  it("returns each step's most probable classes and the blank's probability, as topCandidates finds them in the full output", async () => {
     const { rewriteModel } = await import("../src/engines/ppocr/graph.js");
     const { foldGraph } = await import("../src/engines/ppocr/fold.js");
-    const { addGreedyHead, BEST_OUTPUT, PROB_OUTPUT } = await import("../src/engines/ppocr/greedy-head.js");
-    const { greedyPath } = await import("../src/engines/ppocr/ctc.js");
+    const { addCtcHead, BLANK_OUTPUT, TOP_IDS_OUTPUT, TOP_K, TOP_PROBS_OUTPUT } = await import("../src/engines/ppocr/ctc-head.js");
+    const { beamDecode, greedyDecode, topCandidates } = await import("../src/engines/ppocr/ctc.js");
     const file = locateModels().files?.recognition;
     expect(file).toBeDefined();
     const original = new Uint8Array(readFileSync(file as string));
@@ -143,7 +143,7 @@ describe("the greedy head (src/engines/ppocr/greedy-head.ts)", () => {
     let added = false;
     const headed = rewriteModel(original, (g) => {
       foldGraph(g);
-      added = addGreedyHead(g);
+      added = addCtcHead(g);
     });
     expect(added).toBe(true);
     // A real line: the shipped receipt's heading, at the recogniser's height.
@@ -160,16 +160,18 @@ describe("the greedy head (src/engines/ppocr/greedy-head.ts)", () => {
     const full = await ort.InferenceSession.create(folded, options);
     const head = await ort.InferenceSession.create(headed, options);
     try {
-      expect(head.outputNames).toEqual([BEST_OUTPUT, PROB_OUTPUT]);
+      expect(head.outputNames).toEqual([TOP_IDS_OUTPUT, TOP_PROBS_OUTPUT, BLANK_OUTPUT]);
       const probs = (await full.run({ [full.inputNames[0]]: input }))[full.outputNames[0]];
-      const want = greedyPath(probs.data as Float32Array, probs.dims[1], probs.dims[2]);
+      const want = topCandidates(probs.data as Float32Array, probs.dims[1], probs.dims[2], TOP_K);
       const out = await head.run({ [head.inputNames[0]]: input });
-      expect(Array.from(out[BEST_OUTPUT].data as BigInt64Array, Number)).toEqual(Array.from(want.best));
-      expect(Array.from(out[PROB_OUTPUT].data as Float32Array)).toEqual(Array.from(want.prob));
+      expect(out[TOP_IDS_OUTPUT].dims).toEqual([1, want.steps, TOP_K]);
+      expect(Array.from(out[TOP_IDS_OUTPUT].data as BigInt64Array, Number)).toEqual(Array.from(want.ids));
+      expect(Array.from(out[TOP_PROBS_OUTPUT].data as Float32Array)).toEqual(Array.from(want.probs));
+      expect(Array.from(out[BLANK_OUTPUT].data as Float32Array)).toEqual(Array.from(want.blank));
       const { readCharacters } = await import("../src/engines/ppocr/models.js");
-      const { collapsePath } = await import("../src/engines/ppocr/ctc.js");
       const characters = await readCharacters(locateModels().files?.dictionary as string);
-      expect(collapsePath(want, characters).text).toContain("GREENLEAF");
+      expect(greedyDecode(want, characters).text).toContain("GREENLEAF");
+      expect(beamDecode(want, characters).text).toContain("GREENLEAF");
     } finally {
       await Promise.all([full.release(), head.release()]);
     }

@@ -36,24 +36,25 @@ describe("recognition lanes", () => {
       const quad: Quad = [{ x: 10, y: 5 }, { x: 390, y: 8 }, { x: 389, y: 50 }, { x: 9, y: 47 }];
       const job = { quad, width: 400, tensorWidth: 416, height: 48 };
       const [a, b] = await Promise.all([lanes.read(image, job), lanes.read(image, job)]);
-      expect(a.best.length).toBe(52);
-      expect(Array.from(a.best)).toEqual(Array.from(b.best));
-      for (let t = 0; t < a.prob.length; t++) expect(a.prob[t]).toBeCloseTo(b.prob[t], 5);
+      expect(a.steps).toBe(52);
+      expect(a.ids.length).toBe(52 * a.k);
+      expect(Array.from(a.ids)).toEqual(Array.from(b.ids));
+      for (let t = 0; t < a.probs.length; t++) expect(a.probs[t]).toBeCloseTo(b.probs[t], 5);
       // The next page replaces the worker's: a crop of it is read from it, not from the old one.
       const inverted = { data: data.map((v) => 255 - v), width, height };
       const [c, d] = await Promise.all([lanes.read(inverted, job), lanes.read(inverted, job)]);
-      expect(Array.from(c.best)).toEqual(Array.from(d.best));
-      for (let t = 0; t < c.prob.length; t++) expect(c.prob[t]).toBeCloseTo(d.prob[t], 5);
-      expect(Array.from(c.prob)).not.toEqual(Array.from(a.prob));
+      expect(Array.from(c.ids)).toEqual(Array.from(d.ids));
+      for (let t = 0; t < c.probs.length; t++) expect(c.probs[t]).toBeCloseTo(d.probs[t], 5);
+      expect(Array.from(c.probs)).not.toEqual(Array.from(a.probs));
       // Two pages in flight at once on two workers: the second gets a buffer of its own.
       const two = await start(2);
       try {
         expect(two.size).toBe(3);
         const [p, q, r] = await Promise.all([two.read(image, job), two.read(inverted, job), two.read(inverted, job)]);
-        expect(Array.from(p.best)).toEqual(Array.from(a.best));
-        expect(Array.from(q.best)).toEqual(Array.from(c.best));
-        for (let t = 0; t < c.prob.length; t++) expect(q.prob[t]).toBeCloseTo(r.prob[t], 5);
-        for (let t = 0; t < a.prob.length; t++) expect(p.prob[t]).toBeCloseTo(a.prob[t], 5);
+        expect(Array.from(p.ids)).toEqual(Array.from(a.ids));
+        expect(Array.from(q.ids)).toEqual(Array.from(c.ids));
+        for (let t = 0; t < c.probs.length; t++) expect(q.probs[t]).toBeCloseTo(r.probs[t], 5);
+        for (let t = 0; t < a.probs.length; t++) expect(p.probs[t]).toBeCloseTo(a.probs[t], 5);
         // A batch of directions, classified on both workers and on the main thread at once.
         const quads = [quad, [quad[2], quad[3], quad[0], quad[1]] as Quad];
         const [u, ...others] = await Promise.all([two.classify(image, quads), two.classify(image, quads), two.classify(image, quads)]);

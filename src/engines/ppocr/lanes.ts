@@ -11,11 +11,11 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { RgbImage } from "../../types.js";
-import { greedyPath, type GreedyPath } from "./ctc.js";
+import { topCandidates, type CtcCandidates } from "./ctc.js";
 import type { Quad } from "./geometry.js";
 import { sampleQuad, SYMMETRIC } from "./image.js";
 import { classifyBatch } from "./classify.js";
-import { BEST_OUTPUT, PROB_OUTPUT } from "./greedy-head.js";
+import { BLANK_OUTPUT, TOP_IDS_OUTPUT, TOP_K, TOP_PROBS_OUTPUT } from "./ctc-head.js";
 import { runSession, type Model, type Runtime } from "./models.js";
 
 /** What a worker lane is started with: the models' ONNX bytes (the recogniser's rewritten). */
@@ -42,8 +42,8 @@ export interface CropJob {
 /** A lane's work: read one line crop, or classify a batch of them (up or upside down). */
 export type LaneJob = { kind: "read"; crop: CropJob } | { kind: "classify"; quads: Quad[] };
 
-/** What a job gives back: the crop's greedy CTC path, or each quad's probability of being flipped. */
-export type LaneResult = GreedyPath | { flipped: Float32Array<ArrayBuffer> };
+/** What a job gives back: the crop's CTC candidates, or each quad's probability of being flipped. */
+export type LaneResult = CtcCandidates | { flipped: Float32Array<ArrayBuffer> };
 
 export interface LaneRequest {
   id: number;
@@ -60,18 +60,21 @@ export function runJob(rt: Runtime, models: LaneModels, image: RgbImage, job: La
   return classifyBatch(rt, models.classifier, image, job.quads).then((flipped) => ({ flipped }));
 }
 
-/** Samples one crop, runs the recogniser on it and takes its greedy CTC path: what every lane does. */
-export async function readCrop(rt: Runtime, model: Model, image: RgbImage, job: CropJob): Promise<GreedyPath> {
+/** Samples one crop, runs the recogniser on it and takes each step's most probable classes: what every lane does. */
+export async function readCrop(rt: Runtime, model: Model, image: RgbImage, job: CropJob): Promise<CtcCandidates> {
   const data = new Float32Array(3 * job.height * job.tensorWidth);
   sampleQuad(image, job.quad, job.width, job.height, SYMMETRIC, data, job.tensorWidth);
   const out = await runSession(rt, model, data, [1, 3, job.height, job.tensorWidth]);
-  const best = out[BEST_OUTPUT]?.data;
-  const prob = out[PROB_OUTPUT]?.data;
-  if (best instanceof BigInt64Array && prob instanceof Float32Array) return { best: Int32Array.from(best, Number), prob: Float32Array.from(prob) };
+  const ids = out[TOP_IDS_OUTPUT];
+  const probs = out[TOP_PROBS_OUTPUT]?.data;
+  const blank = out[BLANK_OUTPUT]?.data;
+  if (ids?.data instanceof BigInt64Array && probs instanceof Float32Array && blank instanceof Float32Array) {
+    return { steps: ids.dims[1] ?? 0, k: ids.dims[2] ?? 0, ids: Int32Array.from(ids.data, Number), probs: Float32Array.from(probs), blank: Float32Array.from(blank) };
+  }
   // A recogniser the rewrite could not read: its full probabilities.
-  const probs = out[model.output];
-  if (!probs || !(probs.data instanceof Float32Array)) throw new Error(`model output ${model.output} is not float32`);
-  return greedyPath(probs.data, probs.dims[1] ?? 0, probs.dims[2] ?? 0);
+  const full = out[model.output];
+  if (!full || !(full.data instanceof Float32Array)) throw new Error(`model output ${model.output} is not float32`);
+  return topCandidates(full.data, full.dims[1] ?? 0, full.dims[2] ?? 0, TOP_K);
 }
 
 /**
@@ -228,9 +231,9 @@ export class RecognitionLanes {
   }
 
   /** Reads one crop of `image` on the first free lane. */
-  async read(image: RgbImage, crop: CropJob): Promise<GreedyPath> {
+  async read(image: RgbImage, crop: CropJob): Promise<CtcCandidates> {
     const result = await this.run(image, { kind: "read", crop });
-    if (!("best" in result)) throw new Error("recognition lane: a crop came back without its path");
+    if (!("ids" in result)) throw new Error("recognition lane: a crop came back without its candidates");
     return result;
   }
 

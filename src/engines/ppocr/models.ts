@@ -121,22 +121,22 @@ export async function createModel(rt: Runtime, source: string | Uint8Array, thre
 /**
  * The recogniser's bytes rewritten at load: folded (fold.ts: exact, it pays for the element-wise
  * layers ONNX Runtime leaves unfused), then with `int8` its wide pointwise layers quantized
- * (quantize.ts), and its output reduced to the greedy CTC path (greedy-head.ts). Nothing is
+ * (quantize.ts), and its output reduced to each step's most probable classes (ctc-head.ts). Nothing is
  * written to disk.
  */
 export async function recognizerModel(file: string, int8: boolean): Promise<Uint8Array> {
   const bytes = new Uint8Array(await readFile(file));
-  const [{ rewriteModel }, { foldGraph }, { quantizePointwise }, { addGreedyHead }] = await Promise.all([
+  const [{ rewriteModel }, { foldGraph }, { quantizePointwise }, { addCtcHead }] = await Promise.all([
     import("./graph.js"),
     import("./fold.js"),
     import("./quantize.js"),
-    import("./greedy-head.js"),
+    import("./ctc-head.js"),
   ]);
   try {
     return rewriteModel(bytes, (g) => {
       foldGraph(g);
       if (int8) quantizePointwise(g);
-      addGreedyHead(g);
+      addCtcHead(g);
     });
   } catch {
     // Not a model the rewrite can parse: ONNX Runtime reads the original and says what is wrong.

@@ -1,7 +1,7 @@
 /**
  * A lane in a worker thread: its own single-thread ONNX Runtime sessions of the recogniser and
  * the direction classifier. It samples its crops from the page it was last sent and answers with
- * a crop's greedy CTC path or a batch's directions. onnxruntime-node's `run` blocks the thread that
+ * a crop's CTC candidates or a batch's directions. onnxruntime-node's `run` blocks the thread that
  * calls it, so a second core can only be used from a second thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
@@ -26,7 +26,7 @@ port.on("message", async (req: LaneRequest) => {
     if (!page) throw new Error("recognition worker: a crop came before its page");
     const result = await runJob(rt, { recognizer, classifier }, page, req.job);
     const reply: LaneReply = { id: req.id, result };
-    port.postMessage(reply, "best" in result ? [result.best.buffer, result.prob.buffer] : [result.flipped.buffer]);
+    port.postMessage(reply, "ids" in result ? [result.ids.buffer, result.probs.buffer, result.blank.buffer] : [result.flipped.buffer]);
   } catch (error) {
     const reply: LaneReply = { id: req.id, error: error instanceof Error ? error.message : String(error) };
     port.postMessage(reply);

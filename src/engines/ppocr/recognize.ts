@@ -1,10 +1,10 @@
 /**
  * Text-line recognition (PP-OCRv4 SVTR-LCNet + CTC): each crop is sampled to height 48 at its
  * natural width (one crop per run: padding crops to a common width costs more than it saves on
- * a CPU; crops run in parallel on the recognition lanes instead), normalised to [-1, 1] in B, G, R order, and decoded greedily.
+ * a CPU; crops run in parallel on the recognition lanes instead), normalised to [-1, 1] in B, G, R order, and decoded by a CTC prefix beam search (ctc.ts).
  */
 import type { RgbImage } from "../../types.js";
-import { collapsePath, type Decoded } from "./ctc.js";
+import { beamDecode, type Decoded } from "./ctc.js";
 import { quadSize, type Quad } from "./geometry.js";
 import type { RecognitionLanes } from "./lanes.js";
 
@@ -31,5 +31,5 @@ export async function recognizeQuad(
 ): Promise<Decoded> {
   const width = recWidth(quad);
   const tensorWidth = Math.max(pad.minWidth, width + pad.extra);
-  return collapsePath(await lanes.read(image, { quad, width, tensorWidth, height: REC_HEIGHT }), characters);
+  return beamDecode(await lanes.read(image, { quad, width, tensorWidth, height: REC_HEIGHT }), characters);
 }
