@@ -61,20 +61,36 @@ export async function detect(
   limits: { maxSide: number; maxPixels: number },
   params: DbParams = DEFAULT_DB_PARAMS,
 ): Promise<Detection> {
+  return detectResized(rt, model, await detectionInput(image, limits), image.width, image.height, params);
+}
+
+/** The page as the detector takes it: resized within `limits` (the page itself when no resize is needed). */
+export function detectionInput(image: RgbImage, limits: { maxSide: number; maxPixels: number }): Promise<RgbImage> {
   const size = detectionSize(image.width, image.height, limits.maxSide, limits.maxPixels);
-  const resized = await resizeRgb(image, size.width, size.height);
+  return resizeRgb(image, size.width, size.height);
+}
+
+/** Runs detection on a page already resized for it (`detectionInput`); boxes in the page's own `width` × `height` pixels. */
+export async function detectResized(
+  rt: Runtime,
+  model: Model,
+  resized: RgbImage,
+  width: number,
+  height: number,
+  params: DbParams = DEFAULT_DB_PARAMS,
+): Promise<Detection> {
   const input = rgbToChw(resized.data, resized.width, resized.height, IMAGENET_BGR);
-  const out = await runModel(rt, model, input, [1, 3, size.height, size.width]);
-  const mapH = out.dims[2] ?? size.height;
-  const mapW = out.dims[3] ?? size.width;
+  const out = await runModel(rt, model, input, [1, 3, resized.height, resized.width]);
+  const mapH = out.dims[2] ?? resized.height;
+  const mapW = out.dims[3] ?? resized.width;
   const found = boxesFromMap({ data: out.data, width: mapW, height: mapH }, params);
-  const sx = image.width / mapW;
-  const sy = image.height / mapH;
+  const sx = width / mapW;
+  const sy = height / mapH;
   const boxes: DetectedBox[] = [];
   for (const b of found) {
     const quad = b.quad.map((p) => ({
-      x: Math.min(image.width, Math.max(0, p.x * sx)),
-      y: Math.min(image.height, Math.max(0, p.y * sy)),
+      x: Math.min(width, Math.max(0, p.x * sx)),
+      y: Math.min(height, Math.max(0, p.y * sy)),
     })) as Quad;
     // PaddleOCR drops boxes 3 px or thinner once mapped back onto the page.
     const w = Math.hypot(quad[1].x - quad[0].x, quad[1].y - quad[0].y);
@@ -82,5 +98,5 @@ export async function detect(
     if (w <= 3 || h <= 3) continue;
     boxes.push({ quad, score: b.score });
   }
-  return { boxes, width: size.width, height: size.height };
+  return { boxes, width: resized.width, height: resized.height };
 }

@@ -7,7 +7,7 @@ import type { BBox, Engine, EngineInfo, EngineResult, Line, Page, RecognizeOptio
 import { classify } from "./classify.js";
 import type { Decoded } from "./ctc.js";
 import { DEFAULT_DB_PARAMS, type DbParams } from "./db.js";
-import { detect } from "./detect.js";
+import { detectionInput, detectResized } from "./detect.js";
 import {
   centredBounds,
   minAreaRect,
@@ -25,7 +25,7 @@ import type { RecognitionLanes } from "./lanes.js";
 import type { Model, ModelClock, Runtime } from "./models.js";
 import { boxShape, flippedShare, FLIP_PAGE_SHARE, isSideways, rotateQuad, sidewaysRotation, type Vote } from "./orientation.js";
 import { recognizeQuad } from "./recognize.js";
-import { dropRedInk, hasRedInk, redOnlyLines, restoreLines } from "./red-ink.js";
+import { dropRedInk, hasRedInk, redOnlyLines } from "./red-ink.js";
 import { cleanText } from "./text.js";
 
 export interface PpocrSettings {
@@ -82,6 +82,8 @@ interface Segment {
   flipped: number;
   /** Read turned 90° (a vertical box): its axes are not the page's. */
   turned: boolean;
+  /** Read with red ink dropped out (a page with a stamp; not a line printed in red). */
+  dropout: boolean;
   text: string;
   confidence: number;
   box: Box;
@@ -111,7 +113,7 @@ export class PpocrEngine implements Engine {
     const m = this.models;
     if (!m) throw new OcrError("engine_failed", "the ppocr engine was closed");
     const { signal } = options;
-    let original = page.image;
+    const original = page.image;
     if (original.data.length !== original.width * original.height * 3 || original.width < 1 || original.height < 1) {
       throw new OcrError("engine_failed", `page bitmap is not ${original.width}×${original.height} RGB`);
     }
@@ -131,20 +133,8 @@ export class PpocrEngine implements Engine {
     const warnings: string[] = [];
     signal?.throwIfAborted();
 
-    const limits = { maxSide: s.detMaxSide, maxPixels: s.detMaxPixels };
-    let quads = (await timed("detectMs", () => detect(rt, m.detection, original, limits, s.db))).boxes.map((b) => b.quad);
-
-    // A stamp over the text: read the page with its red ink dropped out, and lines printed in red
-    // from the original. Everything below reads from that page.
-    if (s.dropRed && quads.length && hasRedInk(original)) {
-      signal?.throwIfAborted();
-      const page = dropRedInk(original);
-      const after = (await timed("detectMs", () => detect(rt, m.detection, page, limits, s.db))).boxes.map((b) => b.quad);
-      const red = redOnlyLines(original, quads, after);
-      restoreLines(page, original, red, after);
-      original = page;
-      quads = [...after, ...red];
-    }
+    const findLines = (page: RgbImage) => timed("detectMs", () => this.findLines(page, signal));
+    let { quads, dropout } = await findLines(original);
 
     let image: RgbImage = original;
     let rotation = 0;
@@ -161,11 +151,11 @@ export class PpocrEngine implements Engine {
       );
       const turn = sidewaysRotation(dirs.map((d, i) => ({ flipped: d.flipped, weight: quadSize(vertical[i]).height })));
       const turned = rotateImage(original, turn);
-      const again = (await timed("detectMs", () => detect(rt, m.detection, turned, limits, s.db))).boxes.map((b) => b.quad);
-      if (again.length && !isSideways(again)) {
+      const again = await findLines(turned);
+      if (again.quads.length && !isSideways(again.quads)) {
         image = turned;
         rotation = turn;
-        quads = again;
+        ({ quads, dropout } = again);
       }
     }
     if (!quads.length) {
@@ -205,6 +195,7 @@ export class PpocrEngine implements Engine {
       quad,
       flipped: dirs[i].flipped,
       turned: boxShape(quads[i]) === "vertical",
+      dropout: dropout[i],
       text: "",
       confidence: 0,
       box: frame(quads[i]),
@@ -224,7 +215,7 @@ export class PpocrEngine implements Engine {
         const weight = members.map((seg) => quadSize(seg.quad).width);
         const total = weight.reduce((a, b) => a + b, 0);
         const flipped = members.reduce((a, seg, k) => a + seg.flipped * weight[k], 0) / Math.max(1e-9, total);
-        merged.push({ quad, flipped, turned: false, text: "", confidence: 0, box: frame(quad) });
+        merged.push({ quad, flipped, turned: false, dropout: members.some((seg) => seg.dropout), text: "", confidence: 0, box: frame(quad) });
       }
       segments = merged;
     }
@@ -249,9 +240,9 @@ export class PpocrEngine implements Engine {
           try {
             signal?.throwIfAborted();
             const quad = cropQuad(seg, margins[k], s);
-            let best: Decoded = await recognizeQuad(m.recognition, image, quad, m.characters, pad);
+            let best: Decoded = await recognizeQuad(m.recognition, image, quad, m.characters, pad, seg.dropout);
             if (seg.flipped > s.flipScore) {
-              const flipped = await recognizeQuad(m.recognition, image, turnQuad(quad, 2), m.characters, pad);
+              const flipped = await recognizeQuad(m.recognition, image, turnQuad(quad, 2), m.characters, pad, seg.dropout);
               if (flipped.confidence > best.confidence) best = flipped;
             }
             seg.text = cleanText(best.text).trim();
@@ -295,6 +286,25 @@ export class PpocrEngine implements Engine {
     });
     timings.modelMs = modelMs() - modelStart;
     return this.result(lines, blocks, timings, warnings, rotation);
+  }
+
+  /**
+   * The page's text lines, and for each whether it is read with red ink dropped out. On a page
+   * with red ink the detector also sees it dropped out (its downscaled input, so nothing the size
+   * of the page is copied): a stamp no longer hides the lines it crosses, and those lines are read
+   * without it; lines that only the original shows, in red ink, are kept and read as printed.
+   */
+  private async findLines(page: RgbImage, signal?: AbortSignal): Promise<{ quads: Quad[]; dropout: boolean[] }> {
+    const m = this.models;
+    if (!m) throw new OcrError("engine_failed", "the ppocr engine was closed");
+    const s = this.settings;
+    const input = await detectionInput(page, { maxSide: s.detMaxSide, maxPixels: s.detMaxPixels });
+    const found = (await detectResized(m.runtime, m.detection, input, page.width, page.height, s.db)).boxes.map((b) => b.quad);
+    if (!s.dropRed || !found.length || !hasRedInk(page)) return { quads: found, dropout: found.map(() => false) };
+    signal?.throwIfAborted();
+    const after = (await detectResized(m.runtime, m.detection, dropRedInk(input), page.width, page.height, s.db)).boxes.map((b) => b.quad);
+    const red = redOnlyLines(page, found, after);
+    return { quads: [...after, ...red], dropout: [...after.map(() => true), ...red.map(() => false)] };
   }
 
   private result(

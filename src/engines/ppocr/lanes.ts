@@ -15,6 +15,7 @@ import { topCandidates, type CtcCandidates } from "./ctc.js";
 import type { Quad } from "./geometry.js";
 import { sampleQuad, SYMMETRIC } from "./image.js";
 import { classifyBatch } from "./classify.js";
+import { dropRedInkInTensor } from "./red-ink.js";
 import { BLANK_OUTPUT, TOP_IDS_OUTPUT, TOP_K, TOP_PROBS_OUTPUT } from "./ctc-head.js";
 import { runSession, type Model, type Runtime } from "./models.js";
 
@@ -37,6 +38,8 @@ export interface CropJob {
   /** The tensor's width: `width` plus blank columns on the right. */
   tensorWidth: number;
   height: number;
+  /** Drop red ink out of the crop (a stamp over the line). */
+  dropRed?: boolean;
 }
 
 /** A lane's work: read one line crop, or classify a batch of them (up or upside down). */
@@ -64,6 +67,7 @@ export function runJob(rt: Runtime, models: LaneModels, image: RgbImage, job: La
 export async function readCrop(rt: Runtime, model: Model, image: RgbImage, job: CropJob): Promise<CtcCandidates> {
   const data = new Float32Array(3 * job.height * job.tensorWidth);
   sampleQuad(image, job.quad, job.width, job.height, SYMMETRIC, data, job.tensorWidth);
+  if (job.dropRed) dropRedInkInTensor(data, job.width, job.height, job.tensorWidth, SYMMETRIC);
   const out = await runSession(rt, model, data, [1, 3, job.height, job.tensorWidth]);
   const ids = out[TOP_IDS_OUTPUT];
   const probs = out[TOP_PROBS_OUTPUT]?.data;

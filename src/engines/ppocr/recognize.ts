@@ -21,15 +21,16 @@ export function recWidth(quad: Quad): number {
   return Math.min(REC_MAX_WIDTH, Math.max(REC_MIN_WIDTH, w));
 }
 
-/** Recognises one crop (read in the quad's corner order). */
+/** Recognises one crop (read in the quad's corner order), with red ink dropped out of it if asked (red-ink.ts). */
 export async function recognizeQuad(
   lanes: RecognitionLanes,
   image: RgbImage,
   quad: Quad,
   characters: readonly string[],
   pad: { minWidth: number; extra: number } = { minWidth: 0, extra: 0 },
+  dropRed = false,
 ): Promise<Decoded> {
   const width = recWidth(quad);
   const tensorWidth = Math.max(pad.minWidth, width + pad.extra);
-  return beamDecode(await lanes.read(image, { quad, width, tensorWidth, height: REC_HEIGHT }), characters);
+  return beamDecode(await lanes.read(image, { quad, width, tensorWidth, height: REC_HEIGHT, dropRed }), characters);
 }
