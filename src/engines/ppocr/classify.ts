@@ -9,6 +9,7 @@ import { quadSize } from "./geometry.js";
 import { sampleQuad, SYMMETRIC } from "./image.js";
 import type { RecognitionLanes } from "./lanes.js";
 import { runModel, type Model, type Runtime } from "./models.js";
+import { Scratch } from "./scratch.js";
 
 export const CLS_HEIGHT = 48;
 export const CLS_WIDTH = 192;
@@ -34,14 +35,21 @@ export async function classify(lanes: RecognitionLanes, image: RgbImage, quads: 
 }
 
 /** One batch on one lane: each quad's probability of being upside down. */
-export async function classifyBatch(rt: Runtime, model: Model, image: RgbImage, quads: readonly Quad[]): Promise<Float32Array<ArrayBuffer>> {
+export async function classifyBatch(
+  rt: Runtime,
+  model: Model,
+  image: RgbImage,
+  quads: readonly Quad[],
+  scratch = new Scratch(),
+): Promise<Float32Array<ArrayBuffer>> {
   const plane = CLS_HEIGHT * CLS_WIDTH;
-  const data = new Float32Array(quads.length * 3 * plane);
-  quads.forEach((quad, i) => {
-    const { width, height } = quadSize(quad);
-    const w = Math.max(1, Math.min(CLS_WIDTH, Math.ceil((CLS_HEIGHT * width) / Math.max(1, height))));
-    sampleQuad(image, quad, w, CLS_HEIGHT, SYMMETRIC, data.subarray(i * 3 * plane, (i + 1) * 3 * plane), CLS_WIDTH, { linear: true });
+  const out = await scratch.use(quads.length * 3 * plane, (data) => {
+    quads.forEach((quad, i) => {
+      const { width, height } = quadSize(quad);
+      const w = Math.max(1, Math.min(CLS_WIDTH, Math.ceil((CLS_HEIGHT * width) / Math.max(1, height))));
+      sampleQuad(image, quad, w, CLS_HEIGHT, SYMMETRIC, data.subarray(i * 3 * plane, (i + 1) * 3 * plane), CLS_WIDTH, { linear: true });
+    });
+    return runModel(rt, model, data, [quads.length, 3, CLS_HEIGHT, CLS_WIDTH]);
   });
-  const out = await runModel(rt, model, data, [quads.length, 3, CLS_HEIGHT, CLS_WIDTH]);
   return Float32Array.from(quads, (_, i) => out.data[i * 2 + 1]);
 }

@@ -9,6 +9,7 @@ import { boxesFromMap, DEFAULT_DB_PARAMS, type DbParams } from "./db.js";
 import type { Quad } from "./geometry.js";
 import { IMAGENET_BGR, rgbToChw } from "./image.js";
 import { runModel, type Model, type Runtime } from "./models.js";
+import { Scratch } from "./scratch.js";
 
 export interface DetectedBox {
   /** Corners in page pixels: top-left, top-right, bottom-right, bottom-left. */
@@ -78,9 +79,11 @@ export async function detectResized(
   width: number,
   height: number,
   params: DbParams = DEFAULT_DB_PARAMS,
+  scratch = new Scratch(),
 ): Promise<Detection> {
-  const input = rgbToChw(resized.data, resized.width, resized.height, IMAGENET_BGR);
-  const out = await runModel(rt, model, input, [1, 3, resized.height, resized.width]);
+  const out = await scratch.use(3 * resized.width * resized.height, (data) =>
+    runModel(rt, model, rgbToChw(resized.data, resized.width, resized.height, IMAGENET_BGR, data), [1, 3, resized.height, resized.width]),
+  );
   const mapH = out.dims[2] ?? resized.height;
   const mapW = out.dims[3] ?? resized.width;
   const found = boxesFromMap({ data: out.data, width: mapW, height: mapH }, params);

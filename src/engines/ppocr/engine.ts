@@ -26,6 +26,7 @@ import type { Model, ModelClock, Runtime } from "./models.js";
 import { boxShape, flippedShare, FLIP_PAGE_SHARE, isSideways, rotateQuad, sidewaysRotation, type Vote } from "./orientation.js";
 import { recognizeQuad } from "./recognize.js";
 import { dropRedInk, hasRedInk, redOnlyLines } from "./red-ink.js";
+import { Scratch } from "./scratch.js";
 import { cleanText } from "./text.js";
 
 export interface PpocrSettings {
@@ -94,6 +95,8 @@ export class PpocrEngine implements Engine {
   readonly loadMs: number;
   private models: PpocrModels | undefined;
   private readonly settings: PpocrSettings;
+  /** The detector's input tensor, reused from page to page (scratch.ts). */
+  private readonly detectorInput = new Scratch();
 
   constructor(models: PpocrModels, loadMs: number, info: EngineInfo, settings: PpocrSettings = DEFAULT_SETTINGS) {
     this.models = models;
@@ -299,10 +302,10 @@ export class PpocrEngine implements Engine {
     if (!m) throw new OcrError("engine_failed", "the ppocr engine was closed");
     const s = this.settings;
     const input = await detectionInput(page, { maxSide: s.detMaxSide, maxPixels: s.detMaxPixels });
-    const found = (await detectResized(m.runtime, m.detection, input, page.width, page.height, s.db)).boxes.map((b) => b.quad);
+    const found = (await detectResized(m.runtime, m.detection, input, page.width, page.height, s.db, this.detectorInput)).boxes.map((b) => b.quad);
     if (!s.dropRed || !found.length || !hasRedInk(page)) return { quads: found, dropout: found.map(() => false) };
     signal?.throwIfAborted();
-    const after = (await detectResized(m.runtime, m.detection, dropRedInk(input), page.width, page.height, s.db)).boxes.map((b) => b.quad);
+    const after = (await detectResized(m.runtime, m.detection, dropRedInk(input), page.width, page.height, s.db, this.detectorInput)).boxes.map((b) => b.quad);
     const red = redOnlyLines(page, found, after);
     return { quads: [...after, ...red], dropout: [...after.map(() => true), ...red.map(() => false)] };
   }

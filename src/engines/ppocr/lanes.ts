@@ -16,6 +16,7 @@ import type { Quad } from "./geometry.js";
 import { sampleQuad, SYMMETRIC } from "./image.js";
 import { classifyBatch } from "./classify.js";
 import { dropRedInkInTensor } from "./red-ink.js";
+import { Scratch } from "./scratch.js";
 import { BLANK_OUTPUT, TOP_IDS_OUTPUT, TOP_K, TOP_PROBS_OUTPUT } from "./ctc-head.js";
 import { runSession, type Model, type Runtime } from "./models.js";
 
@@ -58,17 +59,18 @@ export interface LaneRequest {
 export type LaneReply = { id: number; result: LaneResult; error?: undefined } | { id: number; error: string };
 
 /** Does one job with the given sessions: what every lane, main or worker, does. */
-export function runJob(rt: Runtime, models: LaneModels, image: RgbImage, job: LaneJob): Promise<LaneResult> {
-  if (job.kind === "read") return readCrop(rt, models.recognizer, image, job.crop);
-  return classifyBatch(rt, models.classifier, image, job.quads).then((flipped) => ({ flipped }));
+export function runJob(rt: Runtime, models: LaneModels, image: RgbImage, job: LaneJob, scratch: Scratch): Promise<LaneResult> {
+  if (job.kind === "read") return readCrop(rt, models.recognizer, image, job.crop, scratch);
+  return classifyBatch(rt, models.classifier, image, job.quads, scratch).then((flipped) => ({ flipped }));
 }
 
 /** Samples one crop, runs the recogniser on it and takes each step's most probable classes: what every lane does. */
-export async function readCrop(rt: Runtime, model: Model, image: RgbImage, job: CropJob): Promise<CtcCandidates> {
-  const data = new Float32Array(3 * job.height * job.tensorWidth);
-  sampleQuad(image, job.quad, job.width, job.height, SYMMETRIC, data, job.tensorWidth);
-  if (job.dropRed) dropRedInkInTensor(data, job.width, job.height, job.tensorWidth, SYMMETRIC);
-  const out = await runSession(rt, model, data, [1, 3, job.height, job.tensorWidth]);
+export async function readCrop(rt: Runtime, model: Model, image: RgbImage, job: CropJob, scratch = new Scratch()): Promise<CtcCandidates> {
+  const out = await scratch.use(3 * job.height * job.tensorWidth, (data) => {
+    sampleQuad(image, job.quad, job.width, job.height, SYMMETRIC, data, job.tensorWidth);
+    if (job.dropRed) dropRedInkInTensor(data, job.width, job.height, job.tensorWidth, SYMMETRIC);
+    return runSession(rt, model, data, [1, 3, job.height, job.tensorWidth]);
+  });
   const ids = out[TOP_IDS_OUTPUT];
   const probs = out[TOP_PROBS_OUTPUT]?.data;
   const blank = out[BLANK_OUTPUT]?.data;
@@ -193,6 +195,8 @@ export class RecognitionLanes {
   private readonly idle: Array<WorkerLane | "main">;
   private readonly waiting: Array<(lane: WorkerLane | "main") => void> = [];
   private readonly shared = new SharedPage();
+  /** The main lane's input buffer (each worker lane has its own). */
+  private readonly scratch = new Scratch();
 
   private constructor(
     private readonly rt: Runtime,
@@ -258,12 +262,12 @@ export class RecognitionLanes {
         } catch (error) {
           // A thread that died takes no more work; this job is done here instead.
           if (!lane.dead) throw error;
-          return await runJob(this.rt, this.main, image, job);
+          return await runJob(this.rt, this.main, image, job, this.scratch);
         } finally {
           release();
         }
       }
-      return await runJob(this.rt, this.main, image, job);
+      return await runJob(this.rt, this.main, image, job, this.scratch);
     } finally {
       this.release(lane);
     }

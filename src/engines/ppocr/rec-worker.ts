@@ -8,6 +8,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { RgbImage } from "../../types.js";
 import { runJob, type LaneReply, type LaneRequest, type LaneSetup } from "./lanes.js";
 import { createModel, loadRuntime, ModelClock } from "./models.js";
+import { Scratch } from "./scratch.js";
 
 const setup = workerData as LaneSetup;
 const port = parentPort;
@@ -19,12 +20,13 @@ const clock = new ModelClock();
 const [recognizer, classifier] = await Promise.all([createModel(rt, setup.recognizer, 1, clock), createModel(rt, setup.classifier, 1, clock)]);
 
 let page: RgbImage | undefined;
+const scratch = new Scratch();
 
 port.on("message", async (req: LaneRequest) => {
   try {
     if (req.image) page = req.image;
     if (!page) throw new Error("recognition worker: a crop came before its page");
-    const result = await runJob(rt, { recognizer, classifier }, page, req.job);
+    const result = await runJob(rt, { recognizer, classifier }, page, req.job, scratch);
     const reply: LaneReply = { id: req.id, result };
     port.postMessage(reply, "ids" in result ? [result.ids.buffer, result.probs.buffer, result.blank.buffer] : [result.flipped.buffer]);
   } catch (error) {
