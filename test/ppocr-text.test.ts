@@ -19,4 +19,13 @@ describe("cleanText", () => {
   it("leaves zeros that can be digits: amounts after a currency code, sizes, codes, hex", () => {
     for (const text of ["RM0.00", "A0 paper", "JM0517726", "0x1F", "3.0m", "S0 ON", "10.00", "0.79 1.04"]) expect(cleanText(text)).toBe(text);
   });
+
+  it("reads a 1 between lowercase letters of a word with no other digit as l", () => {
+    expect(cleanText("No.3, Jalan SS21/39,47400 Peta1ing Jaya")).toBe("No.3, Jalan SS21/39,47400 Petaling Jaya");
+    expect(cleanText("Fi11ed")).toBe("Filled");
+  });
+
+  it("leaves ones that can be digits: codes with other digits, uppercase, word edges", () => {
+    for (const text of ["a1b2c3", "TA1L", "abc1", "1ab", "Room 1a", "v1.2", "x11"]) expect(cleanText(text)).toBe(text);
+  });
 });

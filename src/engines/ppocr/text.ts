@@ -8,6 +8,8 @@
  *   undone: a 0 between two Latin letters ("J0HOR", "L0T") or opening a lowercase word ("0live")
  *   is an O; an O between two digits ("2O18") is a 0. A 0 after letters and before digits or the
  *   end ("RM0.00", "A0", "JM0517726") is left as it is.
+ * - Likewise the digit 1 and the letter l, alike in many receipt fonts: a 1 between two lowercase
+ *   letters in a word with no other digit ("Peta1ing") is an l. Codes keep their digits ("a1b2").
  */
 
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
@@ -27,7 +29,11 @@ function zeroAndO(text: string): string {
     .replace(/(?<=\d)[Oo]+(?=\d)/g, (os) => "0".repeat(os.length));
 }
 
+function oneAndL(text: string): string {
+  return text.replace(/[A-Za-z0-9]*[a-z]1+[a-z][A-Za-z0-9]*/g, (word) => (/[02-9]/.test(word) ? word : word.replace(/(?<=[a-z])1+(?=[a-z])/g, (ones) => "l".repeat(ones.length))));
+}
+
 export function cleanText(text: string): string {
   const width = CJK.test(text) ? text.replace(FULLWIDTH_ALNUM, half) : text.replace(FULLWIDTH_ANY, half).replace(/\u3000/gu, " ");
-  return zeroAndO(width);
+  return oneAndL(zeroAndO(width));
 }
