@@ -54,17 +54,6 @@ export async function resizeRgb(image: RgbImage, width: number, height: number):
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
-/** Runs detection on `image`, resized within `limits`. */
-export async function detect(
-  rt: Runtime,
-  model: Model,
-  image: RgbImage,
-  limits: { maxSide: number; maxPixels: number },
-  params: DbParams = DEFAULT_DB_PARAMS,
-): Promise<Detection> {
-  return detectResized(rt, model, await detectionInput(image, limits), image.width, image.height, params);
-}
-
 /** The page as the detector takes it: resized within `limits` (the page itself when no resize is needed). */
 export function detectionInput(image: RgbImage, limits: { maxSide: number; maxPixels: number }): Promise<RgbImage> {
   const size = detectionSize(image.width, image.height, limits.maxSide, limits.maxPixels);

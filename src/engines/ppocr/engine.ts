@@ -121,7 +121,6 @@ export class PpocrEngine implements Engine {
       throw new OcrError("engine_failed", `page bitmap is not ${original.width}×${original.height} RGB`);
     }
     const s = this.settings;
-    const rt = m.runtime;
     const timings = { detectMs: 0, classifyMs: 0, recognizeMs: 0, layoutMs: 0, modelMs: 0 };
     const modelMs = () => m.clock.busyMs;
     const modelStart = modelMs();
