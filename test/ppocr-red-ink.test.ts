@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { cer } from "../scripts/lib/score.js";
-import { dropRedInk, dropRedInkInTensor, hasRedInk, redOnlyLines } from "../src/engines/ppocr/red-ink.js";
+import { dropRedInk, dropRedInkInTensor, hasRedInk, separateRedLines } from "../src/engines/ppocr/red-ink.js";
 import { sampleQuad, SYMMETRIC } from "../src/engines/ppocr/image.js";
 import type { Quad } from "../src/engines/ppocr/geometry.js";
 import type { RgbImage } from "../src/types.js";
@@ -71,25 +71,37 @@ describe("red ink dropout (unit)", () => {
       return t;
     };
     const inTensor = sampled(img);
+    // Columns past the crop's width are padding: red-looking values there must stay as they are.
+    for (let j = 0; j < 10; j++) for (let x = 40; x < 48; x++) [0, 1, 2].forEach((c) => (inTensor[c * 480 + j * 48 + x] = c === 2 ? 0.8 : -0.8));
     dropRedInkInTensor(inTensor, 40, 10, 48, SYMMETRIC);
     const fromPage = sampled(dropRedInk(img));
     for (const x of [5, 15, 25, 35]) {
       for (let c = 0; c < 3; c++) expect(inTensor[c * 480 + 5 * 48 + x]).toBeCloseTo(fromPage[c * 480 + 5 * 48 + x], 4);
     }
-    // The padding columns beyond the crop stay as they were.
-    expect(inTensor[5 * 48 + 45]).toBe(0);
+    expect(inTensor[5 * 48 + 45]).toBeCloseTo(-0.8, 6);
+    expect(inTensor[2 * 480 + 5 * 48 + 45]).toBeCloseTo(0.8, 6);
   });
 
-  it("keeps the lines found only before dropout that are printed in red", () => {
-    const original = page(300, 100, [255, 255, 255]);
-    paint(original, 10, 10, 200, 30, [200, 30, 40]); // a red line
-    paint(original, 10, 60, 200, 80, [20, 20, 20]); // a black line
+  it("reads lines a stamp reaches with dropout, other lines as they are, and keeps lines printed in red", () => {
+    const original = page(400, 140, [255, 255, 255]);
+    paint(original, 10, 10, 200, 30, [200, 30, 40]); // a line printed in red
+    paint(original, 10, 60, 200, 80, [20, 20, 20]); // a black line a stamp stroke crosses
+    paint(original, 100, 50, 106, 90, [210, 40, 50]);
+    paint(original, 10, 110, 200, 130, [20, 20, 20]); // a black line no red reaches
+    paint(original, 220, 110, 390, 130, [200, 30, 40]); // red text on the same line, beside the black
     const redLine = quad(10, 10, 200, 30);
-    const blackLine = quad(10, 60, 200, 80);
-    const ghost = quad(220, 60, 290, 80); // found before dropout only, but no red in it
-    expect(redOnlyLines(original, [redLine, blackLine, ghost], [blackLine])).toEqual([redLine]);
-    // A red line that a line found after dropout covers is that line, not a second one.
-    expect(redOnlyLines(original, [redLine], [quad(5, 8, 205, 32)])).toEqual([]);
+    const stamped = quad(10, 60, 200, 80);
+    const black = quad(10, 110, 200, 130);
+    const mixed = quad(10, 110, 390, 130); // the original's detector saw the last line whole
+    const ghost = quad(300, 60, 390, 80); // found on the original only, with no red in it
+    const lines = separateRedLines(original, [redLine, stamped, mixed, ghost], [stamped, black]);
+    expect(lines.dropout).toEqual([stamped]);
+    // The black half of the mixed line is read with its red half, once, not as a line of its own too.
+    expect(lines.red).toEqual([redLine, mixed]);
+    expect(lines.plain).toEqual([]);
+    // With no red text beside it, the black line is read as it is, and alone.
+    const plainOnly = separateRedLines(original, [stamped, black], [stamped, black]);
+    expect(plainOnly).toEqual({ dropout: [stamped], plain: [black], red: [] });
   });
 });
 

@@ -94,6 +94,13 @@ describe("a reader that stops early (`| head`)", () => {
     expect(e.calls().length).toBeLessThan(8);
   });
 
+  it("an EPIPE that is not stdout's (an engine's own pipe) is still a failure, reported", async () => {
+    const run = start(["scan", "fixtures/samples/receipt.png", "--plugin", "./test/fakes/engines.mjs", "-e", "pipe"]);
+    const { code, stderr } = await run.done;
+    expect(code).toBe(70);
+    expect(stderr).toMatch(/EPIPE/);
+  });
+
   it("--help into a closed pipe: exit 141, no stack trace", async () => {
     const run = start(["scan", "--help"]);
     run.child.stdout.destroy();

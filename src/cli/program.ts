@@ -312,7 +312,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stderr.write(`qwen-ocr: ${err.message}\n`);
       return err.exitCode;
     }
-    if (isBrokenPipe(err)) return ExitCode.BrokenPipe;
+    // Only stdout's own closed pipe: an EPIPE from anything else (a plugin's socket) is a failure.
+    if (isBrokenPipe(err) && err === io.stdout.errored) return ExitCode.BrokenPipe;
     throw err;
   }
 }

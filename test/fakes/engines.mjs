@@ -67,5 +67,15 @@ export const hang = fake(
 /** Finds no text at all. */
 export const empty = fake("empty", async () => result(""));
 
-export const engines = [echo, crash, flaky, hang, empty];
+/** Fails to load with an EPIPE of its own (a dead child process): a failure, not a closed stdout. */
+export const pipe = {
+  name: "pipe",
+  description: "test engine: load fails with EPIPE",
+  available: async () => ({ ok: true }),
+  load: async () => {
+    throw Object.assign(new Error("write EPIPE"), { code: "EPIPE", syscall: "write" });
+  },
+};
+
+export const engines = [echo, crash, flaky, hang, empty, pipe];
 export default engines;

@@ -25,7 +25,7 @@ import type { RecognitionLanes } from "./lanes.js";
 import type { Model, ModelClock, Runtime } from "./models.js";
 import { boxShape, flippedShare, FLIP_PAGE_SHARE, isSideways, rotateQuad, sidewaysRotation, type Vote } from "./orientation.js";
 import { recognizeQuad } from "./recognize.js";
-import { dropRedInk, hasRedInk, redOnlyLines } from "./red-ink.js";
+import { dropRedInk, hasRedInk, separateRedLines } from "./red-ink.js";
 import { Scratch } from "./scratch.js";
 import { cleanText } from "./text.js";
 
@@ -77,14 +77,17 @@ export interface PpocrModels {
   clock: ModelClock;
 }
 
+/** How a line's crop is read on a page with red ink: with it dropped out, as it is, or as red text. */
+type Reading = "dropout" | "plain" | "red";
+
 interface Segment {
   /** Corners in reading order on the working (upright) page. */
   quad: Quad;
   flipped: number;
   /** Read turned 90° (a vertical box): its axes are not the page's. */
   turned: boolean;
-  /** Read with red ink dropped out (a page with a stamp; not a line printed in red). */
-  dropout: boolean;
+  /** How red ink is treated in its crop (red-ink.ts). */
+  reading: Reading;
   text: string;
   confidence: number;
   box: Box;
@@ -136,7 +139,7 @@ export class PpocrEngine implements Engine {
     signal?.throwIfAborted();
 
     const findLines = (page: RgbImage) => timed("detectMs", () => this.findLines(page, signal));
-    let { quads, dropout } = await findLines(original);
+    let { quads, reading } = await findLines(original);
 
     let image: RgbImage = original;
     let rotation = 0;
@@ -157,7 +160,7 @@ export class PpocrEngine implements Engine {
       if (again.quads.length && !isSideways(again.quads)) {
         image = turned;
         rotation = turn;
-        ({ quads, dropout } = again);
+        ({ quads, reading } = again);
       }
     }
     if (!quads.length) {
@@ -197,18 +200,21 @@ export class PpocrEngine implements Engine {
       quad,
       flipped: dirs[i].flipped,
       turned: boxShape(quads[i]) === "vertical",
-      dropout: dropout[i],
+      reading: reading[i],
       text: "",
       confidence: 0,
       box: frame(quads[i]),
     }));
     if (s.mergeTouching) {
       const horizontal = segments.map((_, i) => boxShape(quads[i]) !== "vertical");
-      const ids = segments.map((_, i) => i).filter((i) => horizontal[i]);
-      const groups = touchingGroups(ids.map((i) => segments[i].box));
       const merged: Segment[] = segments.filter((_, i) => !horizontal[i]);
+      // A line printed in red is not merged with one read with red ink dropped out, which would erase it.
+      const groups = [true, false].flatMap((red) => {
+        const ids = segments.map((_, i) => i).filter((i) => horizontal[i] && (segments[i].reading === "red") === red);
+        return touchingGroups(ids.map((i) => segments[i].box)).map((g) => g.map((k) => ids[k]));
+      });
       for (const g of groups) {
-        const members = g.map((k) => segments[ids[k]]);
+        const members = g.map((k) => segments[k]);
         if (members.length === 1) {
           merged.push(members[0]);
           continue;
@@ -217,7 +223,8 @@ export class PpocrEngine implements Engine {
         const weight = members.map((seg) => quadSize(seg.quad).width);
         const total = weight.reduce((a, b) => a + b, 0);
         const flipped = members.reduce((a, seg, k) => a + seg.flipped * weight[k], 0) / Math.max(1e-9, total);
-        merged.push({ quad, flipped, turned: false, dropout: members.some((seg) => seg.dropout), text: "", confidence: 0, box: frame(quad) });
+        const read: Reading = members.some((seg) => seg.reading === "dropout") ? "dropout" : members[0].reading;
+        merged.push({ quad, flipped, turned: false, reading: read, text: "", confidence: 0, box: frame(quad) });
       }
       segments = merged;
     }
@@ -242,9 +249,9 @@ export class PpocrEngine implements Engine {
           try {
             signal?.throwIfAborted();
             const quad = cropQuad(seg, margins[k], s);
-            let best: Decoded = await recognizeQuad(m.recognition, image, quad, m.characters, pad, seg.dropout);
+            let best: Decoded = await recognizeQuad(m.recognition, image, quad, m.characters, pad, seg.reading === "dropout");
             if (seg.flipped > s.flipScore) {
-              const flipped = await recognizeQuad(m.recognition, image, turnQuad(quad, 2), m.characters, pad, seg.dropout);
+              const flipped = await recognizeQuad(m.recognition, image, turnQuad(quad, 2), m.characters, pad, seg.reading === "dropout");
               if (flipped.confidence > best.confidence) best = flipped;
             }
             seg.text = cleanText(best.text).trim();
@@ -294,19 +301,22 @@ export class PpocrEngine implements Engine {
    * The page's text lines, and for each whether it is read with red ink dropped out. On a page
    * with red ink the detector also sees it dropped out (its downscaled input, so nothing the size
    * of the page is copied): a stamp no longer hides the lines it crosses, and those lines are read
-   * without it; lines that only the original shows, in red ink, are kept and read as printed.
+   * without it; lines printed in red are kept and read as printed (red-ink.ts).
    */
-  private async findLines(page: RgbImage, signal?: AbortSignal): Promise<{ quads: Quad[]; dropout: boolean[] }> {
+  private async findLines(page: RgbImage, signal?: AbortSignal): Promise<{ quads: Quad[]; reading: Reading[] }> {
     const m = this.models;
     if (!m) throw new OcrError("engine_failed", "the ppocr engine was closed");
     const s = this.settings;
     const input = await detectionInput(page, { maxSide: s.detMaxSide, maxPixels: s.detMaxPixels });
     const found = (await detectResized(m.runtime, m.detection, input, page.width, page.height, s.db, this.detectorInput)).boxes.map((b) => b.quad);
-    if (!s.dropRed || !found.length || !hasRedInk(page)) return { quads: found, dropout: found.map(() => false) };
+    if (!s.dropRed || !found.length || !hasRedInk(page)) return { quads: found, reading: found.map(() => "plain" as const) };
     signal?.throwIfAborted();
     const after = (await detectResized(m.runtime, m.detection, dropRedInk(input), page.width, page.height, s.db, this.detectorInput)).boxes.map((b) => b.quad);
-    const red = redOnlyLines(page, found, after);
-    return { quads: [...after, ...red], dropout: [...after.map(() => true), ...red.map(() => false)] };
+    const lines = separateRedLines(page, found, after);
+    return {
+      quads: [...lines.dropout, ...lines.plain, ...lines.red],
+      reading: [...lines.dropout.map(() => "dropout" as const), ...lines.plain.map(() => "plain" as const), ...lines.red.map(() => "red" as const)],
+    };
   }
 
   private result(

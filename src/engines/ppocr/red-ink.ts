@@ -33,8 +33,10 @@ const INK_MARGIN = 60;
 const INK_MIN_RED = 100;
 /** Share of a page's (sampled) pixels in plain red ink from which the page is treated. */
 export const RED_PAGE_SHARE = 0.0005;
-/** Share of a box's pixels in plain red ink from which a line found only on the original is red text. */
+/** Share of a box's pixels in plain red ink from which a line of the original may be red text. */
 export const RED_LINE_SHARE = 0.02;
+/** Share of a line's pixels in plain red ink from which a stamp is taken to reach into it. */
+export const RED_TOUCH_SHARE = 0.001;
 
 function plainRed(r: number, g: number, b: number): boolean {
   return r >= INK_MIN_RED && r - (g > b ? g : b) > INK_MARGIN;
@@ -153,13 +155,57 @@ function redShareIn(image: RgbImage, b: Bounds): number {
 }
 
 /**
- * Lines of the original page that the dropped-out page lost: found on the original, mostly not
- * overlapping any line found after dropout, and in red ink. Quads are in `original`'s pixels.
+ * Share of the red-ink pixels inside `b` that lie in the columns of the lines in `others` sharing
+ * its height. A stamp crossing a black line puts its red over that line's own columns; red text
+ * beside black text on one line ("Total" then "RM 125.40" in red) lies in columns of its own.
  */
-export function redOnlyLines(original: RgbImage, found: readonly Quad[], foundAfterDropout: readonly Quad[]): Quad[] {
-  const after = foundAfterDropout.map(quadBounds);
-  return found.filter((q) => {
-    const b = clampBounds(quadBounds(q), original.width, original.height);
-    return coveredShare(b, after) < 0.5 && redShareIn(original, b) >= RED_LINE_SHARE;
+function redColumnsCovered(image: RgbImage, b: Bounds, others: readonly Bounds[]): number {
+  const h = b.bottom - b.top;
+  const beside = others.filter((o) => o.right > b.left && o.left < b.right && Math.min(o.bottom, b.bottom) - Math.max(o.top, b.top) > h / 3);
+  const { data, width } = image;
+  let red = 0;
+  let covered = 0;
+  for (let x = b.left; x < b.right; x++) {
+    let column = 0;
+    for (let y = b.top; y < b.bottom; y++) {
+      const i = (y * width + x) * 3;
+      if (plainRed(data[i], data[i + 1], data[i + 2])) column++;
+    }
+    red += column;
+    if (column && beside.some((o) => x >= o.left && x < o.right)) covered += column;
+  }
+  return red ? covered / red : 1;
+}
+
+/** The lines of a page with red ink, split by how they are read. */
+export interface RedInkLines {
+  /** Read with red ink dropped out of their crops: lines found after dropout that a stamp reaches. */
+  dropout: Quad[];
+  /** Read as they are: lines found after dropout that no red ink reaches. */
+  plain: Quad[];
+  /** Read as they are, and never merged with a line read with dropout: lines printed in red (with what shares the line). */
+  red: Quad[];
+}
+
+/**
+ * Which lines to read, and how, from the lines found on the original page and after dropout
+ * (quads in `original`'s pixels). A line of the original with red ink that the lines found after
+ * dropout do not account for (its red lies in columns of its own) is red text: it is kept, read
+ * as printed, and replaces the lines found after dropout inside it. Of the rest, lines found after
+ * dropout are read with the dropout only where red ink reaches into them.
+ */
+export function separateRedLines(original: RgbImage, found: readonly Quad[], foundAfterDropout: readonly Quad[]): RedInkLines {
+  const { width, height } = original;
+  const after = foundAfterDropout.map((q) => clampBounds(quadBounds(q), width, height));
+  const printedRed = found.filter((q) => {
+    const b = clampBounds(quadBounds(q), width, height);
+    return redShareIn(original, b) >= RED_LINE_SHARE && redColumnsCovered(original, b, after) < 0.5;
   });
+  const red = printedRed.map((q) => clampBounds(quadBounds(q), width, height));
+  const lines: RedInkLines = { dropout: [], plain: [], red: printedRed };
+  foundAfterDropout.forEach((q, i) => {
+    if (red.length && coveredShare(after[i], red) >= 0.5) return;
+    (redShareIn(original, after[i]) >= RED_TOUCH_SHARE ? lines.dropout : lines.plain).push(q);
+  });
+  return lines;
 }
