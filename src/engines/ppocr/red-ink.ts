@@ -197,11 +197,14 @@ export interface RedInkLines {
 export function separateRedLines(original: RgbImage, found: readonly Quad[], foundAfterDropout: readonly Quad[]): RedInkLines {
   const { width, height } = original;
   const after = foundAfterDropout.map((q) => clampBounds(quadBounds(q), width, height));
-  const printedRed = found.filter((q) => {
+  const printedRed: Quad[] = [];
+  const red: Bounds[] = [];
+  for (const q of found) {
     const b = clampBounds(quadBounds(q), width, height);
-    return redShareIn(original, b) >= RED_LINE_SHARE && redColumnsCovered(original, b, after) < 0.5;
-  });
-  const red = printedRed.map((q) => clampBounds(quadBounds(q), width, height));
+    if (redShareIn(original, b) < RED_LINE_SHARE || redColumnsCovered(original, b, after) >= 0.5) continue;
+    printedRed.push(q);
+    red.push(b);
+  }
   const lines: RedInkLines = { dropout: [], plain: [], red: printedRed };
   foundAfterDropout.forEach((q, i) => {
     if (red.length && coveredShare(after[i], red) >= 0.5) return;
